@@ -1,0 +1,73 @@
+"""``kfn``: pick the protocol from stdin (rule 1), run it, write stdout once at the end."""
+
+from __future__ import annotations
+
+import sys
+
+HELP = """\
+usage: kfn [CONFIG_FILE] < input > output
+       kfn --help | --version
+
+kfn injects GPU limits/selectors/tolerations, backup-tier labels and
+model-loading-aware probes into Kubernetes resources, and reports known
+anti-patterns (config kind AIPatches, apiVersion kfn.ai-gitops.dev/v1alpha1).
+
+Modes, chosen from stdin:
+  KRM function    stdin is one ResourceList (kpt fn eval/render, kustomize
+                  --enable-exec); the config is its functionConfig.
+  legacy plugin   stdin is a multi-document stream and CONFIG_FILE names the
+                  AIPatches file (kustomize --enable-alpha-plugins).
+
+Exit status: 0 ok; 1 an error result (the output is still written);
+2 unusable input or config (one line on stderr, nothing on stdout).
+Environment: KFN_YAML=yaml-rs (default) or pyyaml selects the parser.
+Reference: kfn/README.md.
+"""
+
+
+def _run(args: list[str], text: str) -> tuple[str, list[str], int]:
+    from kfn import yamlio
+    from kfn.errors import InputError
+
+    if yamlio.looks_like_resource_list(text):
+        from kfn import krm
+
+        out, code = krm.run(text)
+        return out, [], code
+    if args:
+        from kfn import legacy
+
+        return legacy.run(text, args[0])
+    raise InputError("stdin: not a ResourceList, and no config file argument for legacy plugin mode (see kfn --help)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        sys.stdout.write(HELP)
+        return 0
+    if args[:1] == ["--version"]:
+        from kfn import __version__
+
+        sys.stdout.write(f"kfn {__version__}\n")
+        return 0
+    from kfn.errors import KfnError
+
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8")
+        out, notes, code = _run(args, text)
+    except (KfnError, UnicodeDecodeError) as err:
+        sys.stderr.write(f"kfn: {err}\n")
+        return 2
+    except ImportError as err:
+        sys.stderr.write(f"kfn: needs PyYAML (and optionally yaml-rs) for this python3: {err}\n")
+        return 2
+    if notes:
+        sys.stderr.write("".join(line + "\n" for line in notes))
+    sys.stdout.buffer.write(out.encode("utf-8"))
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The AIPatches configuration: parse and validate into a frozen value. Pure, no I/O.
+
+Every error names the key and the value, e.g.
+``spec.gpu.vendor: "nvidea" is not one of nvidia, amd, intel``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from kfn.errors import ConfigError
+from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
+from kfn.selectors import CONFIG_KIND, GROUP
+
+API_VERSION = GROUP + "/v1alpha1"
+DATA_CLASSES = ("models", "data", "cache")
+
+# Vendor defaults; sources in kfn/README.md ("Vendor defaults").
+VENDORS: Mapping[str, Mapping[str, Any]] = {
+    "nvidia": {
+        "resources": ("nvidia.com/gpu",),
+        "nodeSelector": {"nvidia.com/gpu.present": "true"},
+    },
+    "amd": {
+        "resources": ("amd.com/gpu",),
+        "nodeSelector": {"feature.node.kubernetes.io/pci-0300_1002.present": "true"},
+    },
+    "intel": {
+        "resources": ("gpu.intel.com/i915", "gpu.intel.com/xe"),
+        "nodeSelector": {"intel.feature.node.kubernetes.io/gpu": "true"},
+    },
+}
+
+
+def _vendor_toleration(resource: str) -> dict[str, str]:
+    """Tolerate the taint GPU node pools commonly carry: the resource name, NoSchedule."""
+    return {"key": resource, "operator": "Exists", "effect": "NoSchedule"}
+
+
+@dataclass(frozen=True)
+class GpuConfig:
+    vendor: str = "nvidia"
+    resource: str = "nvidia.com/gpu"
+    node_selector: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(VENDORS["nvidia"]["nodeSelector"])))
+    tolerations: tuple[Mapping[str, Any], ...] = (MappingProxyType(_vendor_toleration("nvidia.com/gpu")),)
+    runtime_class_name: str = ""
+    physical: int = 0
+    time_slicing_replicas: int = 1
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    label: str = "backup.velero.io/backup-tier"
+    tiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({"models": "GFS", "data": "GFS", "cache": "Daily"}))
+
+
+@dataclass(frozen=True)
+class Config:
+    gpu: GpuConfig = field(default_factory=GpuConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    probes: Mapping[str, ProbeProfile] = field(default_factory=lambda: MappingProxyType(dict(BUILTIN_PROFILES)))
+
+
+# --- validation helpers -------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+
+
+def _mapping(value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: {_show(value)} is not a mapping")
+    if allowed is not None:
+        for name in value:
+            if name not in allowed:
+                raise ConfigError(f"{key}.{name}: unknown key (allowed: {', '.join(allowed)})")
+    return value
+
+
+def _string(value: Any, key: str, *, empty: bool = True) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise ConfigError(f"{key}: {_show(value)} is not a {'' if empty else 'non-empty '}string")
+    return value.strip()
+
+
+def _integer(value: Any, key: str, minimum: int) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)  # ConfigMap data is always text
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{key}: {_show(value)} is not an integer")
+    if value < minimum:
+        raise ConfigError(f"{key}: {value} is below the minimum {minimum}")
+    return int(value)
+
+
+def _string_map(value: Any, key: str) -> Mapping[str, str]:
+    found = _mapping(value, key)
+    for name, text in found.items():
+        if not isinstance(text, str):
+            raise ConfigError(f'{key}."{name}": {_show(text)} is not a string (quote it)')
+    return MappingProxyType(dict(found))
+
+
+_TOLERATION_KEYS = ("key", "operator", "value", "effect", "tolerationSeconds")
+
+
+def _tolerations(value: Any, key: str) -> tuple[Mapping[str, Any], ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: {_show(value)} is not a list")
+    out = []
+    for i, entry in enumerate(value):
+        entry = _mapping(entry, f"{key}[{i}]", _TOLERATION_KEYS)
+        if entry.get("operator", "Equal") not in ("Equal", "Exists"):
+            raise ConfigError(f'{key}[{i}].operator: {_show(entry.get("operator"))} is not one of Equal, Exists')
+        out.append(MappingProxyType(dict(entry)))
+    return tuple(out)
+
+
+# --- sections -------------------------------------------------------------------
+
+_GPU_KEYS = ("vendor", "resource", "nodeSelector", "tolerations", "runtimeClassName", "physical", "timeSlicingReplicas")
+
+
+def _gpu(raw: Any) -> GpuConfig:
+    gpu = _mapping(raw, "spec.gpu", _GPU_KEYS)
+    vendor = _string(gpu.get("vendor", "nvidia"), "spec.gpu.vendor")
+    if vendor not in VENDORS:
+        raise ConfigError(f"spec.gpu.vendor: {_show(vendor)} is not one of {', '.join(VENDORS)}")
+    defaults = VENDORS[vendor]
+    resource = _string(gpu.get("resource") or defaults["resources"][0], "spec.gpu.resource")
+    if "/" not in resource:
+        raise ConfigError(f"spec.gpu.resource: {_show(resource)} is not a vendor-qualified resource name such as {defaults['resources'][0]}")
+    if resource not in defaults["resources"]:
+        choices = ", ".join(defaults["resources"])
+        raise ConfigError(f"spec.gpu.resource: {_show(resource)} does not belong to vendor {vendor} ({choices})")
+    selector = gpu.get("nodeSelector")
+    tolerations = gpu.get("tolerations")
+    return GpuConfig(
+        vendor=vendor,
+        resource=resource,
+        node_selector=_string_map(selector, "spec.gpu.nodeSelector") if selector else MappingProxyType(dict(defaults["nodeSelector"])),
+        tolerations=_tolerations(tolerations, "spec.gpu.tolerations") if tolerations else (MappingProxyType(_vendor_toleration(resource)),),
+        runtime_class_name=_string(gpu.get("runtimeClassName") or "", "spec.gpu.runtimeClassName"),
+        physical=_integer(gpu.get("physical", 0), "spec.gpu.physical", 0),
+        time_slicing_replicas=_integer(gpu.get("timeSlicingReplicas", 1), "spec.gpu.timeSlicingReplicas", 1),
+    )
+
+
+def _backup(raw: Any) -> BackupConfig:
+    backup = _mapping(raw, "spec.backup", ("label", "tiers"))
+    tiers = dict(BackupConfig().tiers)
+    for name, tier in _mapping(backup.get("tiers"), "spec.backup.tiers", DATA_CLASSES).items():
+        tiers[name] = _string(tier, f"spec.backup.tiers.{name}", empty=False)
+    label = _string(backup.get("label", BackupConfig.label), "spec.backup.label", empty=False)
+    return BackupConfig(label=label, tiers=MappingProxyType(tiers))
+
+
+_PROFILE_KEYS = ("port", "protocol", *("startup", "liveness", "readiness"))
+_SPEC_KEYS = {"path": "path", "periodSeconds": "period_seconds", "timeoutSeconds": "timeout_seconds", "failureThreshold": "failure_threshold"}
+
+
+def _probe_spec(raw: Any, key: str, base: ProbeSpec) -> ProbeSpec:
+    spec = _mapping(raw, key, tuple(_SPEC_KEYS))
+    changes: dict[str, Any] = {}
+    for name, attr in _SPEC_KEYS.items():
+        if name in spec:
+            if name == "path":
+                path = _string(spec[name], f"{key}.path", empty=False)
+                if not path.startswith("/"):
+                    raise ConfigError(f"{key}.path: {_show(path)} does not start with /")
+                changes[attr] = path
+            else:
+                changes[attr] = _integer(spec[name], f"{key}.{name}", 1)
+    return replace(base, **changes)
+
+
+def _probes(raw: Any) -> Mapping[str, ProbeProfile]:
+    profiles = dict(BUILTIN_PROFILES)
+    for name, override in _mapping(raw, "spec.probes").items():
+        key = f"spec.probes.{name}"
+        override = _mapping(override, key, _PROFILE_KEYS)
+        base = profiles.get(name)
+        if base is None and "port" not in override:
+            raise ConfigError(f"{key}.port: missing for a new profile")
+        port = _integer(override.get("port", base.port if base else 0), f"{key}.port", 1)
+        if port > 65535:
+            raise ConfigError(f"{key}.port: {port} is above the maximum 65535")
+        protocol = override.get("protocol", base.protocol if base else "http")
+        if protocol not in ("http", "tcp"):
+            raise ConfigError(f"{key}.protocol: {_show(protocol)} is not one of http, tcp")
+        base = base or ProbeProfile(port=port)
+        profiles[name] = ProbeProfile(
+            port=port,
+            protocol=protocol,
+            startup=_probe_spec(override.get("startup"), f"{key}.startup", base.startup),
+            liveness=_probe_spec(override.get("liveness"), f"{key}.liveness", base.liveness),
+            readiness=_probe_spec(override.get("readiness"), f"{key}.readiness", base.readiness),
+        )
+    return MappingProxyType(profiles)
+
+
+def parse_spec(spec: Any) -> Config:
+    """Validate an AIPatches ``spec`` mapping."""
+    spec = _mapping(spec, "spec", ("gpu", "backup", "probes"))
+    return Config(gpu=_gpu(spec.get("gpu")), backup=_backup(spec.get("backup")), probes=_probes(spec.get("probes")))
+
+
+def _from_config_map(data: Any) -> Config:
+    """``kpt fn eval -- gpu.vendor=amd backup.tiers.cache=Weekly``: dotted keys, text values."""
+    spec: dict[str, Any] = {}
+    for dotted, value in _mapping(data, "data").items():
+        parts = str(dotted).split(".")
+        if len(parts) < 2 or parts[0] not in ("gpu", "backup") or parts[1] in ("nodeSelector", "tolerations"):
+            raise ConfigError(f"data.{dotted}: unknown key (use gpu.<field> or backup.<field>; lists and maps need an AIPatches file)")
+        node = spec
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return parse_spec(spec)
+
+
+def parse_config(doc: Any) -> Config:
+    """Any functionConfig shape (rule 7): absent, a ConfigMap, or an AIPatches resource."""
+    if doc is None or doc == {}:
+        return Config()
+    if not isinstance(doc, dict):
+        raise ConfigError(f"functionConfig: {_show(doc)} is not a mapping")
+    kind = doc.get("kind")
+    if kind == "ConfigMap":
+        return _from_config_map(doc.get("data"))
+    if kind != CONFIG_KIND:
+        raise ConfigError(f"kind: {_show(kind)} is not {CONFIG_KIND} (or a ConfigMap)")
+    if doc.get("apiVersion") != API_VERSION:
+        raise ConfigError(f"apiVersion: {_show(doc.get('apiVersion'))} is not {API_VERSION}")
+    return parse_spec(doc.get("spec"))

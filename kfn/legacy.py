@@ -1,0 +1,30 @@
+"""Legacy kustomize exec-plugin adapter: argv[1] names the config, stdin/stdout are YAML streams.
+
+kustomize throws away anything but the exit code and stdout, and shows stderr
+only on failure, so results become one stderr line each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kfn import core, selectors, yamlio
+from kfn.config import parse_config
+from kfn.errors import ConfigError
+from kfn.results import display
+
+
+def read_config(path: str):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path}: cannot read it ({err.__class__.__name__}: {err})") from None
+    return parse_config(yamlio.parse(text))
+
+
+def run(text: str, config_path: str) -> tuple[str, list[str], int]:
+    """(output stream, stderr lines, exit code)."""
+    config = read_config(config_path)
+    source = yamlio.read_stream(text, exact_if=selectors.is_editable)
+    items, results = core.process(source.items, config)
+    return yamlio.write_stream(source, items), [display(r) for r in results], int(core.has_errors(results))

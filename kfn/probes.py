@@ -1,0 +1,115 @@
+"""Probe profiles (data) and the edit that adds missing probes to a workload.
+
+Model loading belongs in the startupProbe budget (failureThreshold x
+periodSeconds): liveness and readiness only start once the startup probe has
+passed, so they can stay tight, and no profile uses initialDelaySeconds.
+Ports and endpoints: shared/domain-facts.md (upstream projects, see README).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Mapping
+
+from kfn import selectors
+
+if TYPE_CHECKING:
+    from kfn.config import Config
+
+PROBE_FIELDS = ("startupProbe", "livenessProbe", "readinessProbe")
+_KINDS = ("startup", "liveness", "readiness")
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    path: str = "/"
+    period_seconds: int = 10
+    timeout_seconds: int = 5
+    failure_threshold: int = 3
+
+
+@dataclass(frozen=True)
+class ProbeProfile:
+    port: int
+    protocol: str = "http"  # http | tcp
+    startup: ProbeSpec = ProbeSpec(failure_threshold=30)
+    liveness: ProbeSpec = ProbeSpec()
+    readiness: ProbeSpec = ProbeSpec()
+
+    def startup_budget_seconds(self) -> int:
+        return self.startup.failure_threshold * self.startup.period_seconds
+
+
+def _profile(port: int, startup: str, liveness: str, readiness: str, budget_minutes: int) -> ProbeProfile:
+    """A profile whose startup probe allows ``budget_minutes`` of loading at 10 s periods."""
+    return ProbeProfile(
+        port=port,
+        startup=ProbeSpec(path=startup, failure_threshold=budget_minutes * 6),
+        liveness=ProbeSpec(path=liveness),
+        readiness=ProbeSpec(path=readiness),
+    )
+
+
+# name -> profile. Budgets: how long a first start may take before the pod is restarted.
+BUILTIN_PROFILES: Mapping[str, ProbeProfile] = {
+    # Server is up in seconds; models load lazily per request. / answers "Ollama is running".
+    "ollama": _profile(11434, "/api/version", "/", "/api/version", 5),
+    # First start runs migrations and may fetch the embedding model.
+    "open-webui": _profile(8080, "/health", "/health", "/health/db", 10),
+    # Loads the model before the port opens; there is no /health or /status.
+    "whisper": _profile(9000, "/docs", "/docs", "/docs", 15),
+    # Very slow first start (model load); /internal/ping is the cheap UI-mode check.
+    "stable-diffusion": _profile(7860, "/internal/ping", "/internal/ping", "/internal/ping", 20),
+    # Collections load from disk before /readyz passes.
+    "qdrant": _profile(6333, "/livez", "/livez", "/readyz", 5),
+    "litellm": _profile(4000, "/health/liveliness", "/health/liveliness", "/health/readiness", 5),
+}
+
+_GENERIC = re.compile(r"(?:(http):([0-9]{1,5})(/\S*)?|(tcp):([0-9]{1,5}))\Z")
+
+
+def resolve(marker: str, profiles: Mapping[str, ProbeProfile]) -> ProbeProfile:
+    """The profile a marker value names; ValueError says why a value is not one."""
+    if marker in profiles:
+        return profiles[marker]
+    generic = _GENERIC.match(marker)
+    if generic is None:
+        known = ", ".join(sorted(profiles))
+        raise ValueError(f'"{marker}" is not a profile ({known}) nor http:<port><path> or tcp:<port>')
+    port = int(generic.group(2) or generic.group(5))
+    if not 1 <= port <= 65535:
+        raise ValueError(f'"{marker}": port {port} is not in 1..65535')
+    if generic.group(4):
+        return ProbeProfile(port=port, protocol="tcp")
+    path = generic.group(3) or "/"
+    return ProbeProfile(port=port, **{kind: replace(getattr(ProbeProfile, kind), path=path) for kind in _KINDS})
+
+
+def k8s_probe(profile: ProbeProfile, spec: ProbeSpec) -> dict[str, Any]:
+    if profile.protocol == "tcp":
+        action: dict[str, Any] = {"tcpSocket": {"port": profile.port}}
+    else:
+        action = {"httpGet": {"path": spec.path, "port": profile.port}}
+    return {
+        **action,
+        "periodSeconds": spec.period_seconds,
+        "timeoutSeconds": spec.timeout_seconds,
+        "failureThreshold": spec.failure_threshold,
+    }
+
+
+def add_probes(item: dict, config: "Config") -> None:
+    """Give the target container each probe it lacks; explicit probes are never touched."""
+    value = selectors.marker(item, selectors.MARKER_PROBES)
+    target = selectors.target_container(item)
+    if value is None or target is None or not selectors.is_workload(item):
+        return
+    try:
+        profile = resolve(value, config.probes)
+    except ValueError:
+        return  # reported by checks.unknown_markers
+    container = target[1]
+    for field, kind in zip(PROBE_FIELDS, _KINDS):
+        if field not in container:
+            container[field] = k8s_probe(profile, getattr(profile, kind))

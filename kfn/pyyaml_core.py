@@ -1,0 +1,175 @@
+"""PyYAML with YAML 1.2 core-schema meaning and source-preserving plain scalars.
+
+PyYAML resolves YAML 1.1 (``yes`` is true, ``0777`` is 511, ``1:30`` is 90).
+kustomize and kpt read YAML 1.2, so this loader installs the core-schema
+resolvers instead, and keeps the text of plain scalars the emitter would not
+write back identically (see ``kfn.yamlio.Plain*``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.constructor import BaseConstructor, ConstructorError
+from yaml.resolver import BaseResolver
+
+from kfn.errors import InputError
+from kfn.yamlio import PlainFloat, PlainInt, PlainStr, _scalar
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+
+
+class CoreResolver(BaseResolver):
+    """Implicit tags of the YAML 1.2 core schema, nothing else."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+_CORE = [
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        _FLOAT,
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+.0123456789",
+    ),
+]
+for _tag, _pattern, _first in _CORE:
+    CoreResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+def _int(text: str) -> int:
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(text)
+
+
+class CoreConstructor(BaseConstructor):
+    """Plain Python values; duplicate keys are an error, as in kyaml and yaml-rs."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if not isinstance(node, yaml.MappingNode):
+            raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+        mapping: dict = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in mapping:
+                raise ConstructorError(None, None, f"duplicate mapping key: {key!r}", key_node.start_mark)
+            mapping[key] = self.construct_object(value_node, deep=True)
+        return mapping
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        # Build everything eagerly: no generators, no shared partial objects.
+        return self.construct_object(node, deep=True)
+
+
+def _construct_plain(kind: type, tagged: type, value: Any, text: str, style: str | None) -> Any:
+    # libyaml reports plain style as "", the pure-Python parser as None.
+    if not style and _scalar(value) != text:
+        wrapped = tagged(value)
+        wrapped.text = text
+        return wrapped
+    return kind(value) if kind is not type(value) else value
+
+
+def _construct_str(loader: CoreConstructor, node: yaml.ScalarNode) -> str:
+    return _construct_plain(str, PlainStr, node.value, node.value, node.style)
+
+
+def _construct_int(loader: CoreConstructor, node: yaml.ScalarNode) -> int:
+    if node.style:  # explicitly tagged quoted scalar, e.g. !!int "7"
+        return int(node.value)
+    return _construct_plain(int, PlainInt, _int(node.value), node.value, node.style)
+
+
+def _construct_float(loader: CoreConstructor, node: yaml.ScalarNode) -> float:
+    return _construct_plain(float, PlainFloat, _float(node.value), node.value, node.style)
+
+
+def _construct_null(loader: CoreConstructor, node: yaml.ScalarNode) -> None:
+    return None
+
+
+def _construct_bool(loader: CoreConstructor, node: yaml.ScalarNode) -> bool:
+    return node.value.lower() == "true"
+
+
+def _construct_seq(loader: CoreConstructor, node: yaml.SequenceNode) -> list:
+    return [loader.construct_object(child, deep=True) for child in node.value]
+
+
+def _construct_any(loader: CoreConstructor, suffix: str, node: yaml.Node) -> Any:
+    """Unknown or 1.1-only tags (!!binary, !!timestamp, !custom): keep the underlying data."""
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return _construct_seq(loader, node)
+    return str(node.value)
+
+
+CoreConstructor.add_constructor("tag:yaml.org,2002:null", _construct_null)
+CoreConstructor.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+CoreConstructor.add_constructor(_INT, _construct_int)
+CoreConstructor.add_constructor(_FLOAT, _construct_float)
+CoreConstructor.add_constructor(_STR, _construct_str)
+CoreConstructor.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+CoreConstructor.add_constructor("tag:yaml.org,2002:map", CoreConstructor.construct_mapping)
+CoreConstructor.add_multi_constructor("", _construct_any)
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml.cyaml import CParser
+
+    class CoreLoader(CParser, CoreConstructor, CoreResolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            CoreConstructor.__init__(self)
+            CoreResolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class CoreLoader(Reader, Scanner, Parser, Composer, CoreConstructor, CoreResolver):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+            CoreConstructor.__init__(self)
+            CoreResolver.__init__(self)
+
+
+def _error(err: yaml.YAMLError) -> InputError:
+    return InputError("invalid YAML: " + " ".join(str(err).split()))
+
+
+def load(text: str) -> Any:
+    """One document."""
+    try:
+        return yaml.load(text, Loader=CoreLoader)  # noqa: S506 - CoreLoader builds plain data only
+    except yaml.YAMLError as err:
+        raise _error(err) from None
+
+
+def load_all(text: str) -> list:
+    """Every document of a stream."""
+    try:
+        return list(yaml.load_all(text, Loader=CoreLoader))  # noqa: S506
+    except yaml.YAMLError as err:
+        raise _error(err) from None

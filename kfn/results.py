@@ -1,0 +1,50 @@
+"""KRM result dicts that name the resource, the field and the source file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfn import selectors
+
+_PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+_INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+
+
+def field_path(*parts: Any) -> str:
+    """``spec.containers[0].resources.limits["nvidia.com/gpu"]``: keys with dots are quoted."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "." in part or "/" in part:
+            out += f'["{part}"]'
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[str, Any]:
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    ref = {"apiVersion": item.get("apiVersion", ""), "kind": item.get("kind", ""), "name": meta.get("name", "")}
+    if meta.get("namespace"):
+        ref["namespace"] = meta["namespace"]
+    out: dict[str, Any] = {"message": message, "severity": severity, "resourceRef": ref}
+    if path:
+        out["field"] = {"path": field_path(*path)}
+    notes = selectors.annotations(item)
+    source = next((notes[a] for a in _PATH_ANNOTATIONS if a in notes), None)
+    if source is not None:
+        out["file"] = {"path": str(source)}
+        index = next((notes[a] for a in _INDEX_ANNOTATIONS if a in notes), None)
+        if index is not None and str(index).isdigit():
+            out["file"]["index"] = int(index)
+    return out
+
+
+def display(res: dict[str, Any]) -> str:
+    """One line for stderr (legacy plugin mode, where kustomize drops results)."""
+    ref = res.get("resourceRef", {})
+    name = "/".join(p for p in (ref.get("kind"), ref.get("namespace"), ref.get("name")) if p)
+    where = f" {res['field']['path']}" if "field" in res else ""
+    source = f" ({res['file']['path']})" if "file" in res else ""
+    return f"kfn: {res['severity']}: {name}{where}: {res['message']}{source}"

@@ -1,0 +1,131 @@
+"""Which resources kfn looks at, and where their parts live. Pure, no I/O."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+GROUP = "kfn.ai-gitops.dev"
+CONFIG_KIND = "AIPatches"
+
+MARKER_GPU = "ai-gitops.dev/gpu"
+MARKER_CONTAINER = "ai-gitops.dev/container"
+MARKER_DATA_CLASS = "ai-gitops.dev/data-class"
+MARKER_PROBES = "ai-gitops.dev/probes"
+MARKERS = (MARKER_GPU, MARKER_DATA_CLASS, MARKER_PROBES)
+
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+# Where each workload kind keeps its pod spec.
+POD_SPEC_PATHS = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
+
+
+def annotations(item: dict) -> dict:
+    meta = item.get("metadata")
+    found = meta.get("annotations") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def marker(item: dict, name: str) -> str | None:
+    """A marker annotation's value as text (annotations are strings; tolerate numbers)."""
+    value = annotations(item).get(name)
+    return None if value is None else str(value).strip()
+
+
+def is_skipped(item: dict) -> bool:
+    """Items kfn never edits nor checks (rule 5)."""
+    kind = item.get("kind")
+    api = str(item.get("apiVersion", ""))
+    return (
+        "sops" in item
+        or str(annotations(item).get(LOCAL_CONFIG, "")).lower() == "true"
+        or kind == "Kptfile"
+        or kind in ("Kustomization", "Component") and api.startswith("kustomize.config.k8s.io/")
+        or kind == CONFIG_KIND and api.startswith(GROUP + "/")
+    )
+
+
+def has_markers(item: dict) -> bool:
+    """True for items an edit may change: a cheap test before any copying."""
+    found = annotations(item)
+    if any(m in found for m in MARKERS):
+        return True
+    return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
+
+
+def is_editable(item: dict) -> bool:
+    return not is_skipped(item) and has_markers(item)
+
+
+def is_workload(item: dict) -> bool:
+    return item.get("kind") in POD_SPEC_PATHS and pod_spec(item) is not None
+
+
+def pod_spec_path(item: dict) -> tuple[str, ...]:
+    return POD_SPEC_PATHS.get(item.get("kind", ""), ())
+
+
+def pod_spec(item: dict) -> dict | None:
+    path = pod_spec_path(item)
+    node: Any = item if path else None
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def containers(spec: dict, field: str = "containers") -> list[dict]:
+    found = spec.get(field)
+    return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
+
+def all_containers(item: dict) -> Iterator[tuple[tuple, dict]]:
+    """Every container and init container with its path inside the item."""
+    spec = pod_spec(item)
+    if spec is None:
+        return
+    for field in ("initContainers", "containers"):
+        for i, container in enumerate(containers(spec, field)):
+            yield pod_spec_path(item) + (field, i), container
+
+
+def target_container(item: dict) -> tuple[int, dict] | None:
+    """The container markers apply to: the one named by the container marker, else the first."""
+    spec = pod_spec(item)
+    listed = containers(spec) if spec is not None else []
+    wanted = marker(item, MARKER_CONTAINER)
+    for i, container in enumerate(listed):
+        if wanted is None or container.get("name") == wanted:
+            return i, container
+    return None
+
+
+def claim_templates(item: dict) -> list[dict]:
+    spec = item.get("spec")
+    found = spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None
+    return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
+
+
+def is_pvc(item: dict) -> bool:
+    return item.get("kind") == "PersistentVolumeClaim"
+
+
+def is_service(item: dict) -> bool:
+    return item.get("kind") == "Service" and str(item.get("apiVersion", "")) == "v1"
+
+
+def replicas(item: dict) -> int:
+    """How many pods of a workload run at once, for the GPU budget (DaemonSet: one node)."""
+    spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
+    kind = item.get("kind")
+    if kind == "CronJob":
+        job = spec.get("jobTemplate", {})
+        spec = job.get("spec", {}) if isinstance(job, dict) else {}
+    key = "parallelism" if kind in ("Job", "CronJob") else "replicas"
+    count = spec.get(key, 1) if isinstance(spec, dict) else 1
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 1

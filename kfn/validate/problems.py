@@ -1,0 +1,24 @@
+"""One problem per line: where it is, what is wrong, and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str      # repo-relative path of the file to change
+    resource: str  # "Kind/name", or "-" when the problem is about a file or a directory
+    field: str     # dotted field path, or "-"
+    what: str
+    fix: str
+    stage: str = ""
+
+    def line(self) -> str:
+        return f"{self.file}: {self.resource}: {self.field}: {self.what} — {self.fix}"
+
+
+def resource_name(doc: dict) -> str:
+    kind = doc.get("kind") or "?"
+    name = (doc.get("metadata") or {}).get("name") or "?"
+    return f"{kind}/{name}"

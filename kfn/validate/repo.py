@@ -1,0 +1,122 @@
+"""The generated repo as the validator reads it: its YAML files, each parsed once."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from kfn.validate.problems import Problem
+
+# Directories that hold tooling, not manifests: never scanned.
+SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache"})
+YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DOC_START = re.compile(r"^---[ \t]*$", re.M)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One YAML document: its parsed value, the file it lives in, and its own text."""
+
+    doc: dict
+    file: str
+    text: str
+
+    @property
+    def kind(self) -> str:
+        return str(self.doc.get("kind") or "")
+
+    @property
+    def api_version(self) -> str:
+        return str(self.doc.get("apiVersion") or "")
+
+    @property
+    def name(self) -> str:
+        return str((self.doc.get("metadata") or {}).get("name") or "")
+
+    @property
+    def namespace(self) -> str:
+        return str((self.doc.get("metadata") or {}).get("namespace") or "")
+
+    @property
+    def ident(self) -> str:
+        return f"{self.kind or '?'}/{self.name or '?'}"
+
+    @property
+    def encrypted(self) -> bool:
+        return isinstance(self.doc.get("sops"), dict)
+
+
+def split_documents(text: str) -> list[str]:
+    """Cut a multi-document stream at its ``---`` lines, keeping each document's text."""
+    return [chunk for chunk in _DOC_START.split(text) if chunk.strip()]
+
+
+def parse_documents(text: str, file: str) -> list[Manifest]:
+    """Every mapping document in ``text``; raises yaml.YAMLError on bad YAML."""
+    out = []
+    for chunk in split_documents(text):
+        doc = yaml.load(chunk, Loader=_LOADER)
+        if isinstance(doc, dict):
+            out.append(Manifest(doc, file, chunk.lstrip("\n")))
+    return out
+
+
+def has_kustomization(directory: Path) -> bool:
+    return any((directory / name).is_file() for name in KUSTOMIZATION_FILES)
+
+
+class Repo:
+    """A checkout of the generated repo, read lazily and cached."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.parse_problems: list[Problem] = []
+        self._manifests: dict[Path, list[Manifest]] = {}
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix() or "."
+        except ValueError:
+            return path.as_posix()
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    @cached_property
+    def yaml_files(self) -> list[Path]:
+        """Every YAML file of the tree outside tooling directories, sorted."""
+        found = []
+        for top, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (Path(top, d, "pyvenv.cfg")).exists())
+            found.extend(Path(top, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES))
+        return found
+
+    def yaml_files_under(self, directory: Path) -> list[Path]:
+        directory = directory.resolve()
+        return [p for p in self.yaml_files if p.is_relative_to(directory)]
+
+    def manifests(self, path: Path) -> list[Manifest]:
+        """The documents of one file; a file that is not YAML becomes a problem, once."""
+        path = path.resolve()
+        if path not in self._manifests:
+            rel = self.rel(path)
+            try:
+                self._manifests[path] = parse_documents(path.read_text(encoding="utf-8"), rel)
+            except (yaml.YAMLError, UnicodeDecodeError) as err:
+                self._manifests[path] = []
+                what = " ".join(str(err).split())
+                self.parse_problems.append(
+                    Problem(rel, "-", "-", f"not valid YAML: {what}", "fix the syntax", "parse")
+                )
+        return self._manifests[path]
+
+    def all_manifests(self, paths: list[Path] | None = None) -> list[Manifest]:
+        return [m for p in (self.yaml_files if paths is None else paths) for m in self.manifests(p)]

@@ -1,0 +1,44 @@
+"""The real tools the validator drives: kubectl kustomize and sops, from the repo's virtualenv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def tool(name: str) -> str:
+    """A wheel-installed binary: next to this Python first, then on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise SystemExit(f"validate: {name} not found; run `make validate`, which installs it into the repo's virtualenv")
+    return found
+
+
+def run(args: list[str], *, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, check=False)
+
+
+def kustomize(directory: Path, *, plugin_home: Path | None = None) -> subprocess.CompletedProcess:
+    """``kubectl kustomize``: plain like kustomize-controller, or with kfn's legacy plugin."""
+    args = [tool("kubectl"), "kustomize", str(directory)]
+    env = None
+    if plugin_home is None:
+        # kustomize-controller loads files from anywhere inside the source (LoadRestrictionsNone).
+        args += ["--load-restrictor", "LoadRestrictionsNone"]
+    else:
+        args.append("--enable-alpha-plugins")
+        env = dict(os.environ, KUSTOMIZE_PLUGIN_HOME=str(plugin_home))
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return run(args, env=env)
+
+
+def first_error_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    text = lines[-1] if lines else "failed without a message"
+    return text if len(text) <= 300 else text[:297] + "..."
