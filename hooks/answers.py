@@ -1,0 +1,246 @@
+"""Validation of the cookiecutter answers: pure functions over the answer dict.
+
+`problems(answers)` returns one line per bad answer, `key: value — why`, so the
+pre-generation hook can report every problem at once before anything is written.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+YES_NO = ("yes", "no")
+GPU_VENDORS = ("nvidia", "amd", "intel", "none")
+LB_PROVIDERS = ("cilium", "metallb")
+WHISPER_MODELS = ("large-v3", "large-v3-turbo", "medium", "small", "base", "tiny")
+MIN_KUBERNETES_MINOR = 30
+MAX_GPUS = 64
+MAX_SHARING = 64
+
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+GIT_URL = re.compile(r"(https?|ssh)://[^\s/]+/\S+")
+QUANTITY = re.compile(r"[1-9][0-9]*(Mi|Gi|Ti)")
+OLLAMA_MODEL = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
+KUBERNETES_VERSION = re.compile(r"1\.([0-9]+)")
+RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "flux-system")
+
+# Services with a LoadBalancer IP: (answer holding the IP, answer enabling the service).
+LB_SERVICES = (
+    ("open_webui_ip", None),
+    ("stable_diffusion_ip", "enable_stable_diffusion"),
+    ("whisper_ip", "enable_whisper"),
+)
+# Workloads that get one GPU each: (name, answer enabling it).
+GPU_WORKLOADS = (
+    ("ollama", None),
+    ("faster-whisper", "enable_whisper"),
+    ("stable-diffusion", "enable_stable_diffusion"),
+)
+
+Check = Callable[[str], "str | None"]
+
+
+def enabled(answers: Mapping[str, str], flag: str | None) -> bool:
+    return flag is None or answers.get(flag) == "yes"
+
+
+def one_of(choices: tuple[str, ...]) -> Check:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+
+
+def matches(pattern: re.Pattern[str], why: str, max_len: int = 253) -> Check:
+    def check(value: str) -> str | None:
+        return None if len(value) <= max_len and pattern.fullmatch(value) else why
+
+    return check
+
+
+def integer(low: int, high: int) -> Check:
+    def check(value: str) -> str | None:
+        if not re.fullmatch(r"[0-9]+", value) or not low <= int(value) <= high:
+            return f"must be a whole number from {low} to {high}"
+        return None
+
+    return check
+
+
+def git_branch(value: str) -> str | None:
+    """The rules of `git check-ref-format --branch` that matter for a branch name."""
+    bad = (
+        not value
+        or value.startswith(("-", "/", "."))
+        or value.endswith(("/", ".", ".lock"))
+        or ".." in value
+        or "//" in value
+        or "@{" in value
+        or re.search(r"[\x00-\x20~^:?*\[\\\x7f]", value)
+    )
+    return "is not a valid git branch name" if bad else None
+
+
+def kubernetes_version(value: str) -> str | None:
+    match = KUBERNETES_VERSION.fullmatch(value)
+    if not match or int(match.group(1)) < MIN_KUBERNETES_MINOR:
+        return f"must be a minor version like 1.33, at least 1.{MIN_KUBERNETES_MINOR}"
+    return None
+
+
+def namespace(value: str) -> str | None:
+    if value in RESERVED_NAMESPACES:
+        return "is reserved by Kubernetes or Flux"
+    return matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63)(value)
+
+
+def ollama_models(value: str) -> str | None:
+    models = [m.strip() for m in value.split(",")] if value.strip() else []
+    bad = [m for m in models if not OLLAMA_MODEL.fullmatch(m)]
+    return f"has invalid model names: {', '.join(repr(m) for m in bad)}" if bad else None
+
+
+# bech32 (BIP 173), the encoding of age recipients.
+BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    checksum = 1
+    for value in values:
+        top = checksum >> 25
+        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
+        for bit, gen in enumerate(generator):
+            checksum ^= gen if (top >> bit) & 1 else 0
+    return checksum
+
+
+def age_recipient(value: str) -> str | None:
+    if not value:
+        return None  # empty: the post-generation hook creates a key pair
+    why = "must be an age X25519 recipient: age1 followed by 58 bech32 characters"
+    if not re.fullmatch(f"age1[{BECH32_CHARSET}]{{58}}", value):
+        return why
+    hrp, data = "age", [BECH32_CHARSET.index(c) for c in value[4:]]
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    return None if _bech32_polymod(expanded + data) == 1 else "has a bad bech32 checksum (typo?)"
+
+
+SIMPLE_CHECKS: dict[str, Check] = {
+    "repo": matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63),
+    "cluster_name": matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63),
+    "namespace": namespace,
+    "git_url": matches(GIT_URL, "must be an https://, http:// or ssh:// URL (Flux accepts no scp-style host:path)"),
+    "git_branch": git_branch,
+    "gpu_vendor": one_of(GPU_VENDORS),
+    "gpu_count": integer(0, MAX_GPUS),
+    "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
+    "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),
+    "lb_provider": one_of(LB_PROVIDERS),
+    "enable_stable_diffusion": one_of(YES_NO),
+    "enable_whisper": one_of(YES_NO),
+    "enable_qdrant": one_of(YES_NO),
+    "enable_litellm": one_of(YES_NO),
+    "open_webui_auth": one_of(YES_NO),
+    "age_public_key": age_recipient,
+    "kubernetes_version": kubernetes_version,
+    "ollama_models": ollama_models,
+    "whisper_model": one_of(WHISPER_MODELS),
+    "ollama_pvc_size": matches(QUANTITY, "must be a size like 100Gi (Mi, Gi or Ti)"),
+    "open_webui_pvc_size": matches(QUANTITY, "must be a size like 10Gi (Mi, Gi or Ti)"),
+    "whisper_pvc_size": matches(QUANTITY, "must be a size like 50Gi (Mi, Gi or Ti)"),
+    "stable_diffusion_pvc_size": matches(QUANTITY, "must be a size like 150Gi (Mi, Gi or Ti)"),
+    "qdrant_pvc_size": matches(QUANTITY, "must be a size like 20Gi (Mi, Gi or Ti)"),
+}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The address range of an LB pool and the addresses in it no Service may use."""
+
+    first: ipaddress.IPv4Address
+    last: ipaddress.IPv4Address
+    reserved: frozenset[ipaddress.IPv4Address]
+
+    def why_not_usable(self, ip: ipaddress.IPv4Address) -> str | None:
+        if not self.first <= ip <= self.last:
+            return "is outside lb_pool"
+        if ip in self.reserved:
+            return "is the network or broadcast address of lb_pool"
+        return None
+
+
+def parse_pool(text: str) -> Pool:
+    """A CIDR (`10.10.2.24/29`) or an inclusive range (`10.10.2.25-10.10.2.30`); ValueError otherwise."""
+    if "-" in text:
+        start, _, stop = text.partition("-")
+        first, last = ipaddress.IPv4Address(start.strip()), ipaddress.IPv4Address(stop.strip())
+        if first > last:
+            raise ValueError("range start is after its end")
+        return Pool(first, last, frozenset())
+    network = ipaddress.IPv4Network(text, strict=True)
+    reserved = frozenset({network.network_address, network.broadcast_address}) if network.prefixlen <= 30 else frozenset()
+    return Pool(network.network_address, network.broadcast_address, reserved)
+
+
+def lb_problems(answers: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    pool_text = answers.get("lb_pool", "")
+    try:
+        pool: Pool | None = parse_pool(pool_text)
+    except ValueError as err:
+        pool = None
+        problems.append(f"lb_pool: {pool_text} — must be an IPv4 CIDR or a start-stop range ({err})")
+    seen: dict[ipaddress.IPv4Address, str] = {}
+    for key, flag in LB_SERVICES:
+        if not enabled(answers, flag):
+            continue
+        text = answers.get(key, "")
+        try:
+            ip = ipaddress.IPv4Address(text)
+        except ValueError:
+            problems.append(f"{key}: {text} — must be an IPv4 address")
+            continue
+        why = pool.why_not_usable(ip) if pool else None
+        if why:
+            problems.append(f"{key}: {text} — {why} {pool_text}")
+        if ip in seen:
+            problems.append(f"{key}: {text} — is already used by {seen[ip]}")
+        seen.setdefault(ip, key)
+    return problems
+
+
+def gpu_problems(answers: Mapping[str, str]) -> list[str]:
+    """More GPU workloads than GPUs × sharing leaves pods Pending forever; catch it now."""
+    vendor = answers.get("gpu_vendor")
+    count, sharing = answers.get("gpu_count", ""), answers.get("gpu_time_slicing_replicas", "")
+    if vendor not in GPU_VENDORS or vendor == "none" or not (count.isdigit() and sharing.isdigit()):
+        return []
+    if int(count) == 0:
+        return [f"gpu_count: {count} — must be at least 1 with gpu_vendor {vendor}"]
+    # The ROCm device plugin hands out whole GPUs: no sharing factor applies.
+    slots = int(count) * (1 if vendor == "amd" else int(sharing))
+    workloads = [name for name, flag in GPU_WORKLOADS if enabled(answers, flag)]
+    if len(workloads) <= slots:
+        return []
+    sharing_note = "AMD GPUs are not shared" if vendor == "amd" else f"{count} GPU(s) × {sharing} replicas"
+    return [
+        f"gpu_count: {count} — {len(workloads)} GPU workloads ({', '.join(workloads)}) "
+        f"need {len(workloads)} GPU slots, {sharing_note} gives {slots}; raise gpu_count"
+        + ("" if vendor == "amd" else " or gpu_time_slicing_replicas")
+        + " or disable a service"
+    ]
+
+
+def problems(answers: Mapping[str, str]) -> list[str]:
+    """Every problem with the answers, one `key: value — why` line each, in prompt order."""
+    found = []
+    for key, check in SIMPLE_CHECKS.items():
+        value = answers.get(key)
+        if not isinstance(value, str):
+            found.append(f"{key}: {value!r} — must be given as text")
+            continue
+        why = check(value)
+        if why:
+            found.append(f"{key}: {value} — {why}")
+    return found + lb_problems(answers) + gpu_problems(answers)

@@ -1,0 +1,1 @@
+"""Build helpers for this repository, run through the Makefile."""
