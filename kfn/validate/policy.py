@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 
-from kfn import selectors
+from kfn import checks, selectors
+from kfn.config import Config, parse_config
+from kfn.errors import ConfigError
+from kfn.results import field_path
+from kfn.selectors import CONFIG_KIND, GROUP
 from kfn.validate.problems import Problem
 from kfn.validate.repo import Manifest
 
 STAGE = "policy"
-DEFAULT_BACKUP_LABEL = "backup.velero.io/backup-tier"
 EXCLUDE_LABEL = "velero.io/exclude-from-backup"
-LB_IP_ANNOTATIONS = ("lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips", "metallb.io/loadBalancerIPs")
 GPU_RESOURCE_PREFIXES = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/")
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 
@@ -66,39 +69,23 @@ def pools(applied: list[Manifest]) -> list[Pool]:
     return found
 
 
-def service_ips(m: Manifest) -> list[tuple[str, str]]:
-    """(field, address) for every LoadBalancer address a Service asks for."""
-    out = []
-    annotations = selectors.annotations(m.doc)
-    for key in LB_IP_ANNOTATIONS:
-        for ip in str(annotations.get(key) or "").split(","):
-            if ip.strip():
-                out.append((f"metadata.annotations.{key}", ip.strip()))
-    spec = m.doc.get("spec") if isinstance(m.doc.get("spec"), dict) else {}
-    if spec.get("loadBalancerIP"):
-        out.append(("spec.loadBalancerIP", str(spec["loadBalancerIP"])))
-    return out
-
-
 def check_addresses(applied: list[Manifest]) -> list[Problem]:
+    """Every requested LoadBalancer address lies in a pool (kfn's checks catch duplicates)."""
     out = []
     available = pools(applied)
     pool_text = ", ".join(f"{p.text} ({p.name})" for p in available) or "none"
-    claimed: dict[str, Manifest] = {}
     for m in applied:
         if not selectors.is_service(m.doc):
             continue
-        for field, text in service_ips(m):
+        for text, path in checks._lb_ips(m.doc):
+            field = field_path(*path)
             try:
                 ip = ipaddress.ip_address(text)
             except ValueError:
-                out.append(Problem(m.file, m.ident, field, f"{text!r} is not an IP address", "write one IPv4 address per Service", STAGE))
+                out.append(Problem(m.file, m.ident, field, f"{text!r} is not an IP address", "write one IP address per Service", STAGE))
                 continue
             if not any(ip in p for p in available):
                 out.append(Problem(m.file, m.ident, field, f"{ip} is outside every LoadBalancer pool ({pool_text}), so it is never assigned", "pick a free address inside the pool, or widen the pool", STAGE))
-            other = claimed.setdefault(str(ip), m)
-            if other is not m:
-                out.append(Problem(m.file, m.ident, field, f"{ip} is also claimed by {other.ident} ({other.file}); only one of them gets it", "give each LoadBalancer Service its own address", STAGE))
     return out
 
 
@@ -199,4 +186,68 @@ def check_workloads(applied: list[Manifest]) -> list[Problem]:
             for probe in wanted:
                 if probe not in container:
                     out.append(Problem(m.file, m.ident, f"{where}.{probe}", "missing: a hung or still-loading model server gets traffic or is never restarted", "add the ai-gitops.dev/probes marker (a kfn profile) and run `make render`, or write the probe", STAGE))
+    return out
+
+
+# --- kfn's own checks, tree-wide ---------------------------------------------------
+
+# How to fix what each kfn check finds (kfn's results say what is wrong, not what to do).
+KFN_FIXES = {
+    "unknown_markers": "use a marker value kfn knows (see kfn/README.md) and run `make render`",
+    "bare_gpu": "use the vendor's resource name, e.g. nvidia.com/gpu",
+    "gpu_requests_match_limits": "put GPUs in limits only, or make the request equal the limit",
+    "emptydir_model_data": "mount a PersistentVolumeClaim at the model path",
+    "backup_label_contradicts_class": "drop the explicit backup label: kfn sets it from the data class",
+    "gpu_budget": "lower GPU limits or replicas across both layers, or raise spec.gpu.physical / timeSlicingReplicas in the AIPatches config",
+    "duplicate_lb_ips": "give each LoadBalancer Service its own address",
+}
+
+
+def is_config(m: Manifest) -> bool:
+    return m.kind == CONFIG_KIND and m.api_version.startswith(GROUP + "/")
+
+
+def cluster_config(sources: list[Manifest], cluster: str) -> tuple[Config, list[Problem]]:
+    """The cluster's AIPatches config: the one under a directory named after the cluster, else the only one."""
+    configs = [m for m in sources if is_config(m)]
+    mine = [m for m in configs if cluster in Path(m.file).parts] or configs
+    if not mine:
+        return Config(), []
+    first = mine[0]
+    problems = [
+        Problem(m.file, m.ident, "spec", f"differs from {first.file}; the cluster's GPU budget must have one definition", "keep one AIPatches config per cluster", STAGE)
+        for m in mine[1:] if m.doc.get("spec") != first.doc.get("spec")
+    ]
+    try:
+        return parse_config(first.doc), problems
+    except ConfigError as err:
+        return Config(), problems + [Problem(first.file, first.ident, "spec", str(err), "fix the AIPatches config", STAGE)]
+
+
+def kfn_problems(applied: list[Manifest], config: Config) -> list[Problem]:
+    considered = [m for m in applied if not selectors.is_skipped(m.doc)]
+    by_ref = {}
+    for m in considered:
+        by_ref.setdefault((m.kind, m.namespace, m.name), m)
+    out = []
+    for check in checks.CHECKS:
+        for found in check([m.doc for m in considered], config):
+            if found.get("severity") != "error":
+                continue
+            ref = found.get("resourceRef", {})
+            m = by_ref.get((ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", "")))
+            file, ident = (m.file, m.ident) if m else ("-", f"{ref.get('kind')}/{ref.get('name')}")
+            out.append(Problem(file, ident, (found.get("field") or {}).get("path", "-"), found["message"], KFN_FIXES.get(check.__name__, "see kfn/README.md"), STAGE))
+    return out
+
+
+def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]) -> list[Problem]:
+    out = []
+    for cluster, applied in sorted(applied_by_cluster.items()):
+        config, problems = cluster_config(sources, cluster)
+        out.extend(problems)
+        out.extend(kfn_problems(applied, config))
+        out.extend(check_addresses(applied))
+        out.extend(check_backups(applied, config.backup.label))
+        out.extend(check_workloads(applied))
     return out

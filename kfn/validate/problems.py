@@ -13,12 +13,11 @@ class Problem:
     what: str
     fix: str
     stage: str = ""
+    detail: str = ""  # extra lines shown indented under the problem (a short diff)
 
     def line(self) -> str:
         return f"{self.file}: {self.resource}: {self.field}: {self.what} — {self.fix}"
 
-
-def resource_name(doc: dict) -> str:
-    kind = doc.get("kind") or "?"
-    name = (doc.get("metadata") or {}).get("name") or "?"
-    return f"{kind}/{name}"
+    def render(self) -> str:
+        extra = "".join(f"    {line}\n" for line in self.detail.splitlines())
+        return self.line() + "\n" + extra

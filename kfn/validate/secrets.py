@@ -114,6 +114,13 @@ def age_public_key(key_file: Path) -> str:
     return ""
 
 
+def committed_text(repo: Repo, m: Manifest) -> Manifest:
+    """The document as committed in its file: kustomize re-orders keys, which the sops MAC covers."""
+    path = repo.path(m.file)
+    found = repo.manifests(path) if path.is_file() else []
+    return next((d for d in found if d.ident == m.ident and d.encrypted), m)
+
+
 def decrypt_problem(m: Manifest, key_file: Path, env: dict[str, str], public: str) -> Problem | None:
     """Run the real ``sops decrypt`` on one applied Secret; the plaintext stays in a pipe."""
     result = tools.run([tools.tool("sops"), "decrypt", "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"], stdin=m.text, env=env)
@@ -133,7 +140,7 @@ def decrypt_problem(m: Manifest, key_file: Path, env: dict[str, str], public: st
 
 def check_decryption(repo: Repo, applied: list[Manifest]) -> list[Problem]:
     key_file = repo.path(AGE_KEY_FILE)
-    encrypted = [m for m in applied if is_secret(m) and m.encrypted]
+    encrypted = [committed_text(repo, m) for m in applied if is_secret(m) and m.encrypted]
     if not key_file.is_file() or not encrypted:
         return []
     public = age_public_key(key_file)
@@ -147,7 +154,7 @@ def check_decryption(repo: Repo, applied: list[Manifest]) -> list[Problem]:
 
 def check(repo: Repo, applied: list[Manifest]) -> list[Problem]:
     rules, out = creation_rules(repo)
-    sops_files = {p for p in repo.yaml_files if p.name.endswith(SOPS_SUFFIXES)}
+    sops_files = {p for p in repo.yaml_files if p.name.endswith(SOPS_SUFFIXES) and p.name != SOPS_CONFIG}
     for path in repo.yaml_files:
         for m in repo.manifests(path):
             if path in sops_files:

@@ -1,0 +1,96 @@
+"""The driver: run the chosen stages, print one line per problem and a summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, TextIO
+
+from kfn.validate import drift, flux, policy, schema, secrets
+from kfn.validate.problems import Problem
+from kfn.validate.repo import Manifest, Repo
+
+STAGES = ("flux", "drift", "secrets", "schema", "policy")
+
+
+@dataclass
+class Context:
+    repo: Repo
+    kubernetes_version: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def flux(self) -> flux.FluxView:
+        return flux.collect(self.repo)
+
+    def applied(self) -> list[Manifest]:
+        return self.flux.applied()
+
+    def applied_by_cluster(self) -> dict[str, list[Manifest]]:
+        out: dict[str, list[Manifest]] = {}
+        for build in self.flux.builds:
+            out.setdefault(build.cluster, []).extend(build.docs)
+        return out
+
+    def sources(self) -> list[Manifest]:
+        """Manifests outside the rendered output: where configs such as AIPatches live."""
+        rendered = self.repo.path(drift.RENDERED)
+        return self.repo.all_manifests([p for p in self.repo.yaml_files_under(self.repo.path("kubernetes")) if not p.is_relative_to(rendered)])
+
+
+CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
+    "flux": lambda c: flux.check(c.flux),
+    "drift": lambda c: drift.check(c.repo),
+    "secrets": lambda c: secrets.check(c.repo, c.applied()),
+    "schema": lambda c: schema.check(c.applied(), c.kubernetes_version),
+    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources()),
+}
+
+
+def run_stages(ctx: Context, stages: list[str], progress: Callable[[int, str, list[Problem], float], None]) -> list[Problem]:
+    """Every stage in order; the drift render (the slow one) runs alongside the others."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(CHECKS["drift"], ctx) if "drift" in stages else None
+        found: list[Problem] = []
+        for i, stage in enumerate(stages, 1):
+            problems = pending.result() if stage == "drift" and pending else CHECKS[stage](ctx)
+            problems = sorted(set(problems), key=lambda p: (p.file, p.resource, p.field, p.what))
+            found.extend(problems)
+            progress(i, stage, problems, time.perf_counter() - started)
+    parse = sorted(set(ctx.repo.parse_problems), key=lambda p: (p.file, p.what))
+    return parse + found
+
+
+def summary(problems: list[Problem], stages: list[str], seconds: float, documents: int) -> str:
+    if not problems:
+        return f"validate: OK, {len(stages)} stages, {documents} documents Flux applies, 0 problems ({seconds:.1f}s)"
+    counts = {}
+    for p in problems:
+        counts[p.stage] = counts.get(p.stage, 0) + 1
+    per_stage = ", ".join(f"{stage} {n}" for stage, n in counts.items())
+    noun = "problem" if len(problems) == 1 else "problems"
+    return f"validate: {len(problems)} {noun} ({per_stage}) ({seconds:.1f}s)"
+
+
+def validate(root: Path, kubernetes_version: str, stages: list[str], out: TextIO = sys.stdout) -> int:
+    """Run ``stages`` on the repo at ``root``; 0 when nothing is wrong, 1 otherwise."""
+    schema.check_version(kubernetes_version)
+    ctx = Context(Repo(root), kubernetes_version)
+    tty = out.isatty()
+
+    def progress(i: int, stage: str, problems: list[Problem], elapsed: float) -> None:
+        if tty:
+            out.write(f"[{i}/{len(stages)}] {stage}: {len(problems)} problem{'s' * (len(problems) != 1)} ({elapsed:.1f}s)\n")
+            out.flush()
+
+    started = time.perf_counter()
+    problems = run_stages(ctx, stages, progress)
+    out.write("".join(p.render() for p in problems))
+    documents = len(ctx.applied()) if "flux" in ctx.__dict__ else 0
+    out.write(summary(problems, stages, time.perf_counter() - started, documents) + "\n")
+    return 1 if problems else 0
