@@ -1,4 +1,4 @@
-"""python -m kfn.validate [--repo DIR] [--kubernetes-version X] [--stage NAME]..."""
+"""python -m kfn.validate [--repo DIR] [--kubernetes-version X] [--age-key FILE] [--stage NAME]..."""
 
 from __future__ import annotations
 
@@ -8,18 +8,20 @@ from pathlib import Path
 
 from kfn.validate.run import STAGES, validate
 from kfn.validate.schema import DEFAULT_KUBERNETES_VERSION
+from kfn.validate.secrets import DEFAULT_AGE_KEY
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kfn.validate", description="Check offline that what Flux applies from this repo is right.")
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the generated repo (default: the current directory)")
     parser.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes minor version to validate against (default {DEFAULT_KUBERNETES_VERSION})")
+    parser.add_argument("--age-key", type=Path, default=Path(DEFAULT_AGE_KEY), help=f"age identity, relative to the repo; when present every applied Secret must decrypt with it (default {DEFAULT_AGE_KEY})")
     parser.add_argument("--stage", action="append", choices=STAGES, help="run only this stage (repeatable; default: all, in order)")
     args = parser.parse_args(argv)
     if not (args.repo / "clusters").is_dir() and not (args.repo / "kubernetes").is_dir():
         parser.error(f"--repo {args.repo}: no clusters/ or kubernetes/ directory, not a generated repo")
     stages = [s for s in STAGES if s in (args.stage or STAGES)]
-    return validate(args.repo, args.kubernetes_version, stages)
+    return validate(args.repo, args.kubernetes_version, stages, args.age_key)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
@@ -21,7 +21,7 @@ STAGES = ("flux", "drift", "secrets", "schema", "policy")
 class Context:
     repo: Repo
     kubernetes_version: str
-    timings: dict[str, float] = field(default_factory=dict)
+    age_key: Path
 
     @cached_property
     def flux(self) -> flux.FluxView:
@@ -45,7 +45,7 @@ class Context:
 CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
     "flux": lambda c: flux.check(c.flux),
     "drift": lambda c: drift.check(c.repo),
-    "secrets": lambda c: secrets.check(c.repo, c.applied()),
+    "secrets": lambda c: secrets.check(c.repo, c.applied(), c.age_key),
     "schema": lambda c: schema.check(c.applied(), c.kubernetes_version),
     "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources()),
 }
@@ -77,10 +77,11 @@ def summary(problems: list[Problem], stages: list[str], seconds: float, document
     return f"validate: {len(problems)} {noun} ({per_stage}) ({seconds:.1f}s)"
 
 
-def validate(root: Path, kubernetes_version: str, stages: list[str], out: TextIO = sys.stdout) -> int:
+def validate(root: Path, kubernetes_version: str, stages: list[str], age_key: Path, out: TextIO = sys.stdout) -> int:
     """Run ``stages`` on the repo at ``root``; 0 when nothing is wrong, 1 otherwise."""
     schema.check_version(kubernetes_version)
-    ctx = Context(Repo(root), kubernetes_version)
+    repo = Repo(root)
+    ctx = Context(repo, kubernetes_version, repo.root / age_key)
     tty = out.isatty()
 
     def progress(i: int, stage: str, problems: list[Problem], elapsed: float) -> None:

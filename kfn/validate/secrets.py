@@ -11,12 +11,13 @@ from pathlib import Path
 import yaml
 
 from kfn.validate import tools
+from kfn.validate.drift import RENDERED
 from kfn.validate.problems import Problem
 from kfn.validate.repo import Manifest, Repo
 
 STAGE = "secrets"
 SOPS_CONFIG = ".sops.yaml"
-AGE_KEY_FILE = "age.agekey"
+DEFAULT_AGE_KEY = "age.agekey"
 SOPS_SUFFIXES = (".sops.yaml", ".sops.yml")
 ENCRYPTED_VALUE = re.compile(r"^ENC\[[A-Z0-9_]+,data:.*\]$", re.S)
 PUBLIC_KEY_COMMENT = re.compile(r"^#\s*public key:\s*(age1[0-9a-z]+)\s*$", re.M)
@@ -77,11 +78,18 @@ def short(recipient: str) -> str:
     return recipient if len(recipient) <= 20 else recipient[:12] + "…" + recipient[-6:]
 
 
-def check_sops_file(m: Manifest, rules: list[dict]) -> list[Problem]:
+def check_sops_file(m: Manifest, rules: list[dict], rendered: bool) -> list[Problem]:
+    """A *.sops.yaml document: encrypted, no clear values, and (for sources) for the repo's recipient.
+
+    A rendered copy is the source file byte for byte (the drift stage proves it), so its
+    recipients are judged at the source and its decryption by ``check_decryption``.
+    """
     reencrypt = f"re-encrypt it: `sops encrypt -i {m.file}` (and rotate any value that was committed in clear)"
     if not m.encrypted:
         return [Problem(m.file, m.ident, "sops", "not encrypted: a plaintext Secret is committed", reencrypt, STAGE)]
     out = [Problem(m.file, m.ident, f, "plaintext value in an encrypted file", reencrypt, STAGE) for f in plaintext_fields(m)]
+    if rendered:
+        return out
     rule = matching_rule(rules, m.file)
     if rule is None:
         out.append(Problem(m.file, m.ident, "sops", f"no creation_rules entry in {SOPS_CONFIG} matches this path", f"move it under kubernetes/ or add a rule to {SOPS_CONFIG}", STAGE))
@@ -127,19 +135,18 @@ def decrypt_problem(m: Manifest, key_file: Path, env: dict[str, str], public: st
     if result.returncode == 0:
         return None
     if public and public not in doc_recipients(m):
-        what = f"does not decrypt with {AGE_KEY_FILE} ({short(public)}): it is encrypted for {', '.join(short(r) for r in sorted(doc_recipients(m))) or 'no age key'}"
+        what = f"does not decrypt with {key_file.name} ({short(public)}): it is encrypted for {', '.join(short(r) for r in sorted(doc_recipients(m))) or 'no age key'}"
         fix = "re-encrypt the source *.sops.yaml for the repo key and run `make render`"
     elif "MAC" in result.stderr:
         what = "sops MAC check fails on what Flux applies: a transformer changed the encrypted Secret"
         fix = "keep kustomize transformers (namespace, labels, kfn) off encrypted Secrets, or encrypt with `mac_only_encrypted: true`, then `make render`"
     else:
         what = f"sops cannot decrypt it: {tools.first_error_line(result.stderr)}"
-        fix = f"re-encrypt it for the key in {AGE_KEY_FILE} and run `make render`"
+        fix = f"re-encrypt it for the key in {key_file.name} and run `make render`"
     return Problem(m.file, m.ident, "sops", what, fix, STAGE)
 
 
-def check_decryption(repo: Repo, applied: list[Manifest]) -> list[Problem]:
-    key_file = repo.path(AGE_KEY_FILE)
+def check_decryption(repo: Repo, applied: list[Manifest], key_file: Path) -> list[Problem]:
     encrypted = [committed_text(repo, m) for m in applied if is_secret(m) and m.encrypted]
     if not key_file.is_file() or not encrypted:
         return []
@@ -152,13 +159,15 @@ def check_decryption(repo: Repo, applied: list[Manifest]) -> list[Problem]:
             return [p for p in found if p is not None]
 
 
-def check(repo: Repo, applied: list[Manifest]) -> list[Problem]:
+def check(repo: Repo, applied: list[Manifest], key_file: Path) -> list[Problem]:
+    """Stage 3; ``key_file`` (the age identity, usually git-ignored) enables the decryption check."""
     rules, out = creation_rules(repo)
     sops_files = {p for p in repo.yaml_files if p.name.endswith(SOPS_SUFFIXES) and p.name != SOPS_CONFIG}
+    rendered = repo.path(RENDERED)
     for path in repo.yaml_files:
         for m in repo.manifests(path):
             if path in sops_files:
-                out.extend(check_sops_file(m, rules))
+                out.extend(check_sops_file(m, rules, path.is_relative_to(rendered)))
             elif is_secret(m) and not m.encrypted:
                 out.append(check_plaintext(m, "in the tree"))
     reported = {(p.file, p.resource) for p in out}
@@ -166,5 +175,5 @@ def check(repo: Repo, applied: list[Manifest]) -> list[Problem]:
         if is_secret(m) and not m.encrypted and (m.file, m.ident) not in reported:
             out.append(check_plaintext(m, "in what Flux applies (a secretGenerator or an unencrypted file)"))
             reported.add((m.file, m.ident))
-    out.extend(check_decryption(repo, applied))
+    out.extend(check_decryption(repo, applied, key_file))
     return out

@@ -39,6 +39,8 @@ def kustomize(directory: Path, *, plugin_home: Path | None = None) -> subprocess
 
 
 def first_error_line(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    text = lines[-1] if lines else "failed without a message"
+    """The line of a tool's stderr that says what went wrong (not make's "Error 1" trailer)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("make: ***")]
+    errors = [line for line in lines if "error" in line.lower()]
+    text = (errors or lines or ["failed without a message"])[0]
     return text if len(text) <= 300 else text[:297] + "..."
