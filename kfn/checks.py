@@ -62,7 +62,8 @@ def gpu_requests_match_limits(items: list[dict], config: Config) -> list[Result]
         for path, limits, requests in _resource_maps(item):
             for name, wanted in requests.items():
                 if _is_gpu_resource(name, config) and limits.get(name) != wanted:
-                    message = f"GPU request {name}={wanted} differs from its limit {limits.get(name)}; GPUs go in limits and requests must equal them"
+                    limit = f"its limit {limits[name]}" if name in limits else "no limit"
+                    message = f"GPU request {name}={wanted} differs from {limit}; GPUs go in limits and requests must equal them"
                     out.append(result(item, "error", message, path + ("resources", "requests", name)))
     return out
 

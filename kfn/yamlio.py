@@ -84,12 +84,19 @@ def _string(s: str) -> str:
             or "\n" in s
             or "\r" in s
         ):
-            out = json.dumps(s, ensure_ascii=False)
+            out = _quoted(s)
         else:
             out = s
         if len(_quote_memo) < 100_000:
             _quote_memo[s] = out
     return out
+
+
+def _quoted(s: str) -> str:
+    """Single quotes when that avoids escaping double quotes, else JSON-style double quotes."""
+    if '"' in s and "'" not in s and not _SPECIAL_CHARS.search(s) and "\n" not in s and "\r" not in s:
+        return "'" + s + "'"
+    return json.dumps(s, ensure_ascii=False)
 
 
 def _scalar(v: Any) -> str:
@@ -252,6 +259,8 @@ _SIMPLE_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?:[ \t]+(.*))?$")
 class Chunked:
     """Parsed items plus, when the input could be cut, each item's source text."""
 
+    api_version = "config.kubernetes.io/v1"
+
     def __init__(self, items: list, chunks: list[str] | None, dash_indent: int = 0) -> None:
         self.items = items
         self.chunks = chunks
@@ -262,6 +271,18 @@ class Chunked:
         if self.chunks is not None and self.items[index] is item:
             return self.chunks[index]
         return None
+
+    def leading_comments(self, index: int) -> str:
+        """Comment lines before item ``index`` in the input, kept when the item is re-emitted."""
+        if self.chunks is None:
+            return ""
+        lines = self.chunks[index].split("\n")
+        kept = []
+        for line in lines:
+            if line.strip() and not line.lstrip().startswith("#"):
+                break
+            kept.append(line + "\n")
+        return "".join(kept)
 
 
 def _split_items(region: str) -> tuple[list[str], int] | None:
@@ -307,6 +328,8 @@ class ResourceList(Chunked):
     def __init__(self, header: dict, items: list, chunks: list[str] | None, dash_indent: int = 0) -> None:
         super().__init__(items, chunks, dash_indent)
         self.header = header
+        if header.get("apiVersion") == "config.kubernetes.io/v1beta1":
+            self.api_version = "config.kubernetes.io/v1beta1"  # answer in the caller's version
 
     @property
     def function_config(self) -> Any:
@@ -383,11 +406,11 @@ def _check_resource_list(doc: Any) -> None:
 
 def write_resource_list(source: Chunked, items: list, results: list[dict]) -> str:
     """The output ResourceList: unchanged items verbatim, changed ones re-emitted."""
-    out = ["apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"]
+    out = [f"apiVersion: {source.api_version}\nkind: ResourceList\n"]
     out.append("items:\n" if items else "items: []\n")
     for i, item in enumerate(items):
         text = source.text_of(i, item)
-        out.append(text if text is not None else dump_item(item, source.dash_indent))
+        out.append(text if text is not None else source.leading_comments(i) + dump_item(item, source.dash_indent))
     if out[-1] and not out[-1].endswith("\n"):
         out.append("\n")
     if results:
@@ -439,5 +462,5 @@ def write_stream(source: Chunked, items: list) -> str:
     parts = []
     for i, item in enumerate(items):
         text = source.text_of(i, item)
-        parts.append(text if text is not None else dump(item))
+        parts.append(text if text is not None else source.leading_comments(i) + dump(item))
     return "---\n".join(parts)
