@@ -29,3 +29,36 @@ def tool(name: str) -> str:
 def run(cmd: list[str], *, stdin: str = "", cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120)
+
+
+EXAMPLE = ROOT / "kfn" / "examples" / "ai"
+
+
+def copy_example(dest: Path) -> Path:
+    """A fresh copy of the example package (kpt package and kustomize overlay in one)."""
+    shutil.copytree(EXAMPLE, dest)
+    return dest
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    return {str(p.relative_to(directory)): p.read_text() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def has_alias(text: str) -> bool:
+    """An anchor or alias node (``&id001`` / ``*id001``) anywhere in a YAML text (rule 10)."""
+    import re
+
+    return re.search(r"(?:^|[:\-\[,{]\s*)[&*][A-Za-z0-9_-]+(?:\s|$)", text, re.M) is not None
+
+
+def documents(stream: str) -> dict[tuple[str, str], str]:
+    """Each document of a kustomize build keyed by (kind, name)."""
+    import re
+
+    out = {}
+    for doc in re.split(r"^---\n", stream, flags=re.M):
+        kind = re.search(r"^kind: (\S+)", doc, re.M)
+        name = re.search(r"^  name: (\S+)", doc, re.M)
+        if kind and name:
+            out[(kind.group(1), name.group(1))] = doc
+    return out

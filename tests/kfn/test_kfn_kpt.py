@@ -1,0 +1,91 @@
+"""End to end: ``kpt fn eval --exec`` and ``kpt fn render --allow-exec`` (kpt from the machine image)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kfn_testing import copy_example, has_alias, run, snapshot, tool
+
+UNTOUCHED = ("settings.yaml", "webui-secret.sops.yaml", "Kptfile", "kustomization.yaml", "aipatches.yaml")
+
+
+def kpt(*args: str, backend: str = "yaml-rs") -> str:
+    done = run([tool("kpt"), "fn", *args], env={"KFN_YAML": backend})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def eval_args(package: Path) -> list[str]:
+    return ["eval", str(package), "--exec", tool("kfn"), "--fn-config", str(package / "aipatches.yaml")]
+
+
+def assert_patched(before: dict[str, str], package: Path) -> None:
+    after = snapshot(package)
+    assert after.keys() == before.keys()
+    for name in UNTOUCHED:
+        assert after[name] == before[name], name  # comments, SOPS block, `yes`/`on`/`0777` all as written
+    ollama = after["ollama.yaml"]
+    assert "# Ollama: GPU inference server; models live on a PVC." in ollama
+    assert "# the server; kfn adds GPU limits and probes here" in ollama
+    deployment, claim, _ = yaml.safe_load_all(ollama)
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"] == {"nvidia.com/gpu": 1}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/", "port": 11434}
+    assert claim["metadata"]["labels"] == {"backup.velero.io/backup-tier": "GFS"}
+    assert not any(has_alias(text) for text in after.values())
+
+
+@pytest.mark.parametrize("backend", ["yaml-rs", "pyyaml"])
+def test_eval_patches_keeps_comments_and_second_run_changes_nothing(tmp_path: Path, backend: str) -> None:
+    package = copy_example(tmp_path / "ai")
+    before = snapshot(package)
+    kpt(*eval_args(package), backend=backend)
+    assert_patched(before, package)
+    first = snapshot(package)
+    kpt(*eval_args(package), backend=backend)
+    assert snapshot(package) == first
+
+
+def test_render_runs_the_kptfile_pipeline_and_second_run_changes_nothing(tmp_path: Path) -> None:
+    package = copy_example(tmp_path / "ai")
+    before = snapshot(package)
+    kpt("render", str(package), "--allow-exec")
+    assert_patched(before, package)
+    first = snapshot(package)
+    kpt("render", str(package), "--allow-exec")
+    assert snapshot(package) == first
+
+
+def test_eval_with_key_value_config(tmp_path: Path) -> None:
+    """``-- k=v`` arrives as a ConfigMap function-input (rule 7)."""
+    package = copy_example(tmp_path / "ai")
+    kpt("eval", str(package), "--exec", tool("kfn"), "--", "gpu.vendor=amd")
+    deployment = next(yaml.safe_load_all((package / "ollama.yaml").read_text()))
+    spec = deployment["spec"]["template"]["spec"]
+    assert spec["containers"][0]["resources"]["limits"] == {"amd.com/gpu": 1}
+    assert spec["nodeSelector"] == {"feature.node.kubernetes.io/pci-0300_1002.present": "true"}
+
+
+def test_error_result_fails_and_writes_nothing(tmp_path: Path) -> None:
+    package = copy_example(tmp_path / "ai")
+    service = package / "open-webui.yaml"
+    service.write_text(service.read_text().replace("192.168.10.240", "192.168.10.241"))
+    before = snapshot(package)
+    done = run([tool("kpt"), "fn", *eval_args(package)])
+    assert done.returncode != 0
+    assert "LoadBalancer IP 192.168.10.241 is already used by Service ai/ollama" in done.stdout + done.stderr
+    assert snapshot(package) == before
+
+
+def test_invalid_config_fails_with_one_clear_line(tmp_path: Path) -> None:
+    package = copy_example(tmp_path / "ai")
+    config = package / "aipatches.yaml"
+    config.write_text(config.read_text().replace("physical: 1", "physical: -1"))
+    before = snapshot(package)
+    done = run([tool("kpt"), "fn", *eval_args(package)])
+    assert done.returncode != 0
+    assert "spec.gpu.physical: -1 is below the minimum 0" in done.stdout + done.stderr
+    assert snapshot(package) == before
