@@ -26,6 +26,8 @@ QUANTITY = re.compile(r"[1-9][0-9]*(Mi|Gi|Ti)")
 OLLAMA_MODEL = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
 KUBERNETES_VERSION = re.compile(r"1\.([0-9]+)")
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "flux-system")
+# Overlay directories sit next to kubernetes/{infrastructure,apps}/base.
+RESERVED_CLUSTER_NAMES = ("base", "rendered")
 
 # Services with a LoadBalancer IP: (answer holding the IP, answer enabling the service).
 LB_SERVICES = (
@@ -88,10 +90,19 @@ def kubernetes_version(value: str) -> str | None:
     return None
 
 
+dns_label = matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63)
+
+
+def cluster_name(value: str) -> str | None:
+    if value in RESERVED_CLUSTER_NAMES:
+        return "is a directory name the layout already uses"
+    return dns_label(value)
+
+
 def namespace(value: str) -> str | None:
     if value in RESERVED_NAMESPACES:
         return "is reserved by Kubernetes or Flux"
-    return matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63)(value)
+    return dns_label(value)
 
 
 def ollama_models(value: str) -> str | None:
@@ -127,8 +138,8 @@ def age_recipient(value: str) -> str | None:
 
 
 SIMPLE_CHECKS: dict[str, Check] = {
-    "repo": matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63),
-    "cluster_name": matches(DNS1123_LABEL, "must be a DNS-1123 label (a-z, 0-9, '-', at most 63)", 63),
+    "repo": dns_label,
+    "cluster_name": cluster_name,
     "namespace": namespace,
     "git_url": matches(GIT_URL, "must be an https://, http:// or ssh:// URL (Flux accepts no scp-style host:path)"),
     "git_branch": git_branch,

@@ -21,7 +21,8 @@ import yaml
 
 AGE_KEY_FILE = "age.agekey"
 OVERLAY_LAYERS = ("infrastructure", "apps")
-KFN_EXCLUDED = ("testdata", "tests", "__pycache__", "*.pyc")
+# kfn ships its own demo data and tests; the generated repo only needs the code.
+KFN_EXCLUDED = ("testdata", "tests", "examples", "__pycache__", "*.pyc")
 PLACEHOLDER = re.compile(r"<random:(hex|urlsafe):([0-9]+)>")
 REQUIREMENT = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)$")
 SOPS_CONFIG = """\

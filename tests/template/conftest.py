@@ -1,0 +1,50 @@
+"""Fixtures for the template tests: bakes through pytest-cookies, shared per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from template_repo import ROOT, Baked, bake_context
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-cookies defaults to the template ".", i.e. wherever pytest was started.
+    if getattr(config.option, "template", None) in (None, "."):
+        config.option.template = str(ROOT)
+
+
+@pytest.fixture(scope="session")
+def bakery(cookies_session, tmp_path_factory):
+    """Bake each named answer set once per session; tests share the result read-only."""
+    baked: dict[str, Baked] = {}
+
+    def bake(name: str, **answers: str) -> Baked:
+        if name not in baked:
+            keys = tmp_path_factory.mktemp(f"keys-{name}")
+            context, private_key = bake_context(answers, keys)
+            result = cookies_session.bake(extra_context=context)
+            assert result.exit_code == 0, f"bake {name} failed: {result.exception!r}"
+            baked[name] = Baked(result.project_path, {**result.context, **context}, private_key)
+        return baked[name]
+
+    return bake
+
+
+@pytest.fixture
+def default_bake(bakery) -> Baked:
+    return bakery("default")
+
+
+@pytest.fixture
+def failed_bake(cookies, capfd, tmpdir):
+    """Bake answers that must fail; returns stderr and what is left in the output directories."""
+
+    def bake(**answers: str) -> tuple[str, list[Path]]:
+        result = cookies.bake(extra_context=answers)
+        assert result.exit_code != 0, "the bake should have failed"
+        left = [path for path in Path(tmpdir, "cookies").rglob("*") if not path.is_dir() or any(path.iterdir())]
+        return capfd.readouterr().err, left
+
+    return bake

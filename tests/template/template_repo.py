@@ -1,0 +1,106 @@
+"""Baking and inspecting generated repositories with the real tools (cookiecutter, make, kubectl, sops, git)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pyrage
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+# The project's own virtualenv already holds the generated repo's requirements: reuse it
+# instead of letting every bake create one (tested once, in test_fresh_setup).
+VENV = Path(sys.prefix)
+GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
+GPU_WORKLOADS = {"ollama": None, "faster-whisper": "enable_whisper", "stable-diffusion": "enable_stable_diffusion"}
+CPU_WORKLOADS = {"open-webui": None, "qdrant": "enable_qdrant", "litellm": "enable_litellm"}
+LB_SERVICES = {"open-webui": "open_webui_ip", "faster-whisper": "whisper_ip", "stable-diffusion": "stable_diffusion_ip"}
+LB_ANNOTATIONS = {"cilium": "lbipam.cilium.io/ips", "metallb": "metallb.io/loadBalancerIPs"}
+TIERS = {"models": "GFS", "data": "GFS", "cache": "Daily"}
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", **extra}
+
+
+def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=tool_env(**env))
+
+
+def bake_context(answers: dict[str, str], key_dir: Path) -> tuple[dict[str, str], Path | None]:
+    """The extra context for a bake; `age_public_key="given"` swaps in a fresh key pair made here."""
+    if answers.get("age_public_key") != "given":
+        return dict(answers), None
+    identity = pyrage.x25519.Identity.generate()
+    private_key = key_dir / "given.agekey"
+    private_key.write_text(f"{identity}\n")
+    return {**answers, "age_public_key": str(identity.to_public())}, private_key
+
+
+def enabled(answers: dict, flag: str | None) -> bool:
+    return flag is None or answers[flag] == "yes"
+
+
+def load_all(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+@dataclass
+class Baked:
+    path: Path
+    answers: dict
+    given_private_key: Path | None
+
+    @property
+    def cluster(self) -> str:
+        return self.answers["cluster_name"]
+
+    @property
+    def private_key(self) -> Path:
+        return self.given_private_key or self.path / "age.agekey"
+
+    def make(self, *targets: str, **env: str) -> subprocess.CompletedProcess:
+        return run(["make", "--no-print-directory", *targets, f"VENV={VENV}"], self.path, **env)
+
+    def sops_decrypt(self, path: Path) -> subprocess.CompletedProcess:
+        command = ["sops", "decrypt", "--input-type", "yaml", "--output-type", "yaml", str(path)]
+        return run(command, self.path, SOPS_AGE_KEY_FILE=str(self.private_key))
+
+    def rendered(self, layer: str) -> list[dict]:
+        directory = self.path / "kubernetes" / "rendered" / self.cluster / layer
+        return [doc for path in sorted(directory.rglob("*.yaml")) if path.name != "kustomization.yaml" for doc in load_all(path)]
+
+    @cached_property
+    def resources(self) -> list[dict]:
+        return self.rendered("infrastructure") + self.rendered("apps")
+
+    def of_kind(self, kind: str) -> dict[str, dict]:
+        return {doc["metadata"]["name"]: doc for doc in self.resources if doc["kind"] == kind}
+
+    def sops_files(self) -> list[Path]:
+        return sorted(self.path.glob("kubernetes/**/*.sops.yaml"))
+
+    def worktree_files(self) -> list[Path]:
+        return [p for p in self.path.rglob("*") if p.is_file() and ".git" not in p.relative_to(self.path).parts]
+
+    def git(self, *args: str) -> str:
+        result = run(["git", *args], self.path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def git_objects(self) -> bytes:
+        return subprocess.run(
+            ["git", "cat-file", "--batch-all-objects", "--batch"], cwd=self.path, capture_output=True, check=True
+        ).stdout
+
+
+def container(workload: dict) -> dict:
+    """The container kfn targets: the one named by ai-gitops.dev/container, else the first."""
+    containers = workload["spec"]["template"]["spec"]["containers"]
+    wanted = workload["metadata"].get("annotations", {}).get("ai-gitops.dev/container")
+    return next((c for c in containers if c["name"] == wanted), containers[0])
