@@ -1,0 +1,181 @@
+"""`make validate` in a baked repo: the untouched bake passes; each way of breaking it fails naming exactly that.
+
+Every break is what a person would do to the repo (edit a file, run `make render` or forget to,
+decrypt or re-encrypt with sops), and every assertion matches the specific problem line and the
+stage that reports it, never just a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+
+from validate_repo import TEMPLATE, age_identity
+
+DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+BASE = "kubernetes/apps/base/ai"
+SECRET = f"{BASE}/open-webui/secret.sops.yaml"
+
+
+def rendered(repo, layer: str, name: str) -> str:
+    return f"kubernetes/rendered/{repo.cluster}/{layer}/{name}"
+
+
+def add_to_infrastructure(repo, name: str, manifest: str) -> None:
+    """A new base directory in the infrastructure layer (another overlay than the apps)."""
+    directory = repo.file(f"kubernetes/infrastructure/base/{name}")
+    directory.mkdir()
+    (directory / f"{name}.yaml").write_text(manifest)
+    (directory / "kustomization.yaml").write_text(f"resources: [{name}.yaml]\n")
+    repo.edit(f"kubernetes/infrastructure/{repo.cluster}/kustomization.yaml", "  - ../base/backup\n", f"  - ../base/backup\n  - ../base/{name}\n")
+
+
+def test_untouched_bake_passes(repo):
+    outcome = repo.validate()
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    assert outcome.stages == {}
+    assert outcome.lines[-1].startswith("validate: OK, 5 stages, ")
+
+
+def test_edited_base_without_render_is_drift(repo):
+    repo.edit(f"{BASE}/open-webui/deployment.yaml", "memory: 1Gi", "memory: 2Gi")
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"drift": 1}
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml"))
+    assert "differs from what `make render` produces" in line and "run `make render` and commit the result" in line
+    assert "-            memory: 1Gi" in outcome.stdout and "+            memory: 2Gi" in outcome.stdout
+
+
+def test_decrypted_secret_is_reported_in_source_and_render(repo):
+    repo.sops("decrypt", "--in-place", SECRET)
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"secrets": 2}
+    outcome.problem(f"{SECRET}: Secret/open-webui-secrets: sops: not encrypted: a plaintext Secret is committed")
+    outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.yaml"), "plaintext Secret in the tree")
+
+
+def test_secret_for_another_age_key(repo):
+    recipient, _ = age_identity()
+    plaintext = repo.sops("decrypt", SECRET)
+    foreign = repo.sops("--config", "/dev/null", "encrypt", "--age", recipient, "--encrypted-regex", "^(data|stringData)$",
+                        "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin", stdin=plaintext)
+    repo.file(SECRET).write_text(foreign)
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"secrets": 2}
+    line = outcome.problem(f"{SECRET}: Secret/open-webui-secrets: sops.age: encrypted for {recipient[:12]}")
+    assert "not for the repo's recipient" in line
+    outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.sops.yaml"), "does not decrypt with age.agekey")
+
+
+def test_duplicate_ip_across_layers(repo):
+    ip = DEFAULTS["open_webui_ip"]
+    add_to_infrastructure(repo, "dashboard", f"""\
+apiVersion: v1
+kind: Service
+metadata:
+  name: dashboard
+  namespace: monitoring
+  annotations:
+    lbipam.cilium.io/ips: "{ip}"
+spec:
+  type: LoadBalancer
+  selector: {{app: dashboard}}
+  ports: [{{port: 80}}]
+""")
+    repo.render()  # kfn renders each layer alone: it cannot see the clash
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"policy": 1}
+    line = outcome.problem(f"LoadBalancer IP {ip} is already used by Service")
+    assert "Service/" in line and "give each LoadBalancer Service its own address" in line
+
+
+def test_ip_outside_the_pool(repo):
+    outside = "10.10.3.27"
+    repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], outside)
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"policy": 1}
+    line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
+    assert f"{outside} is outside every LoadBalancer pool ({DEFAULTS['lb_pool']}" in line
+
+
+def test_extra_gpu_workload_over_budget(repo):
+    add_to_infrastructure(repo, "comfyui", """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: comfyui
+  namespace: ai
+  annotations:
+    ai-gitops.dev/gpu: "2"
+    ai-gitops.dev/probes: "http:8188/"
+spec:
+  selector: {matchLabels: {app: comfyui}}
+  template:
+    metadata: {labels: {app: comfyui}}
+    spec:
+      containers:
+        - name: comfyui
+          image: example/comfyui:1.0
+          resources:
+            limits: {cpu: "2", memory: 8Gi}
+""")
+    repo.render()  # within budget for the infrastructure layer alone
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"policy": 1}
+    capacity = int(DEFAULTS["gpu_count"]) * int(DEFAULTS["gpu_time_slicing_replicas"])
+    line = outcome.problem(rendered(repo, "infrastructure", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
+    assert f"= {capacity}" in line
+
+
+def test_flux_kustomization_with_missing_path(repo):
+    repo.edit(f"clusters/{repo.cluster}/apps.yaml", f"rendered/{repo.cluster}/apps", "rendered/staging/apps")
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"flux": 1}
+    outcome.problem(f"clusters/{repo.cluster}/apps.yaml: Kustomization/apps: spec.path: ./kubernetes/rendered/staging/apps does not exist")
+
+
+def test_depends_on_cycle(repo):
+    path = repo.file(f"clusters/{repo.cluster}/infrastructure.yaml")
+    path.write_text(path.read_text().replace("  prune: true\n", "  prune: true\n  dependsOn:\n    - name: apps\n"))
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"flux": 1}
+    line = outcome.problem("spec.dependsOn: dependency cycle")
+    assert "apps -> infrastructure -> apps" in line or "infrastructure -> apps -> infrastructure" in line
+
+
+def test_wrong_api_version_of_a_builtin_kind(repo):
+    repo.edit(f"{BASE}/ollama/deployment.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1beta1")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"schema": 1}
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-ollama.yaml"), "Deployment/ollama: apiVersion:")
+    assert "no schema for apps/v1beta1 Deployment" in line and "use apiVersion apps/v1" in line
+
+
+def test_wrong_api_version_of_a_crd(repo):
+    repo.edit("kubernetes/infrastructure/base/network/lb-pool.yaml", "apiVersion: cilium.io/v2\n", "apiVersion: cilium.io/v2alpha1\n")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"schema": 1}
+    line = outcome.problem("CiliumLoadBalancerIPPool/", "apiVersion:")
+    assert "no schema for cilium.io/v2alpha1 CiliumLoadBalancerIPPool" in line and "use apiVersion cilium.io/v2" in line
+
+
+def test_unknown_field_in_a_flux_kustomization(repo):
+    repo.edit(f"clusters/{repo.cluster}/apps.yaml", "  prune: true\n", "  prune: true\n  prunne: false\n")
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"schema": 1}
+    outcome.problem("Kustomization/apps: spec: Additional properties are not allowed ('prunne' was unexpected)")

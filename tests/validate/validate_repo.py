@@ -1,0 +1,109 @@
+"""A baked repo under test, driven only through its real tools: cookiecutter, make, sops, git."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyrage
+import yaml
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[2]
+# This interpreter's virtualenv holds the generated repo's requirements: `make VENV=...`
+# reuses it instead of creating .venv in every copy.
+VENV = Path(sys.prefix)
+SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*?)\) )")
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", **extra}
+
+
+def bake(output_dir: Path, **answers: str) -> Path:
+    """`cookiecutter --no-input` with the given answers; the project directory."""
+    old = os.environ.get("VENV")
+    os.environ["VENV"] = str(VENV)
+    try:
+        return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)))
+    finally:
+        if old is None:
+            os.environ.pop("VENV", None)
+        else:
+            os.environ["VENV"] = old
+
+
+def age_identity() -> tuple[str, str]:
+    """A fresh age key pair made in memory: (recipient, identity)."""
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity.to_public()), str(identity)
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+    @property
+    def stages(self) -> dict[str, int]:
+        """Problems per stage, from the summary line (empty when validate passed)."""
+        match = next(filter(None, (SUMMARY.match(line) for line in self.lines)), None)
+        assert match is not None, f"no summary line in:\n{self.stdout}\n{self.stderr}"
+        if match.group(1) is None:
+            return {}
+        return {stage: int(n) for stage, n in (part.rsplit(" ", 1) for part in match.group(2).split(", "))}
+
+    def problem(self, *fragments: str) -> str:
+        """The one problem line containing every fragment (fails listing the output otherwise)."""
+        found = [line for line in self.lines if all(f in line for f in fragments)]
+        assert len(found) == 1, f"expected one line with {fragments}, got {found} in:\n{self.stdout}{self.stderr}"
+        return found[0]
+
+
+@dataclass
+class Repo:
+    path: Path
+
+    def run(self, *command: str, stdin: str | None = None, **extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(command, cwd=self.path, input=stdin, capture_output=True, text=True, env=env(**extra_env))
+
+    def make(self, *targets: str) -> subprocess.CompletedProcess:
+        return self.run("make", "--no-print-directory", *targets, f"VENV={VENV}")
+
+    def render(self) -> None:
+        result = self.make("render")
+        assert result.returncode == 0, result.stderr
+
+    def validate(self, *args: str) -> Outcome:
+        result = self.make("validate", *args)
+        return Outcome(result.returncode, result.stdout, result.stderr)
+
+    def file(self, rel: str) -> Path:
+        return self.path / rel
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.file(rel)
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new, 1))
+
+    def load(self, rel: str) -> list[dict]:
+        return [d for d in yaml.safe_load_all(self.file(rel).read_text()) if d]
+
+    def sops(self, *args: str, stdin: str | None = None) -> str:
+        result = self.run("sops", *args, stdin=stdin, SOPS_AGE_KEY_FILE=str(self.file("age.agekey")))
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    @property
+    def cluster(self) -> str:
+        return next(p.name for p in self.file("clusters").iterdir() if p.is_dir())
