@@ -126,37 +126,37 @@ def _tolerations(value: Any, key: str) -> tuple[Mapping[str, Any], ...]:
 _GPU_KEYS = ("vendor", "resource", "nodeSelector", "tolerations", "runtimeClassName", "physical", "timeSlicingReplicas")
 
 
-def _gpu(raw: Any) -> GpuConfig:
-    gpu = _mapping(raw, "spec.gpu", _GPU_KEYS)
-    vendor = _string(gpu.get("vendor", "nvidia"), "spec.gpu.vendor")
+def _gpu(raw: Any, at: str) -> GpuConfig:
+    gpu = _mapping(raw, at, _GPU_KEYS)
+    vendor = _string(gpu.get("vendor", "nvidia"), f"{at}.vendor")
     if vendor not in VENDORS:
-        raise ConfigError(f"spec.gpu.vendor: {_show(vendor)} is not one of {', '.join(VENDORS)}")
+        raise ConfigError(f"{at}.vendor: {_show(vendor)} is not one of {', '.join(VENDORS)}")
     defaults = VENDORS[vendor]
-    resource = _string(gpu.get("resource") or defaults["resources"][0], "spec.gpu.resource")
+    resource = _string(gpu.get("resource") or defaults["resources"][0], f"{at}.resource")
     if "/" not in resource:
-        raise ConfigError(f"spec.gpu.resource: {_show(resource)} is not a vendor-qualified resource name such as {defaults['resources'][0]}")
+        raise ConfigError(f"{at}.resource: {_show(resource)} is not a vendor-qualified resource name such as {defaults['resources'][0]}")
     if resource not in defaults["resources"]:
         choices = ", ".join(defaults["resources"])
-        raise ConfigError(f"spec.gpu.resource: {_show(resource)} does not belong to vendor {vendor} ({choices})")
+        raise ConfigError(f"{at}.resource: {_show(resource)} does not belong to vendor {vendor} ({choices})")
     selector = gpu.get("nodeSelector")
     tolerations = gpu.get("tolerations")
     return GpuConfig(
         vendor=vendor,
         resource=resource,
-        node_selector=_string_map(selector, "spec.gpu.nodeSelector") if selector else MappingProxyType(dict(defaults["nodeSelector"])),
-        tolerations=_tolerations(tolerations, "spec.gpu.tolerations") if tolerations else (MappingProxyType(_vendor_toleration(resource)),),
-        runtime_class_name=_string(gpu.get("runtimeClassName") or "", "spec.gpu.runtimeClassName"),
-        physical=_integer(gpu.get("physical", 0), "spec.gpu.physical", 0),
-        time_slicing_replicas=_integer(gpu.get("timeSlicingReplicas", 1), "spec.gpu.timeSlicingReplicas", 1),
+        node_selector=_string_map(selector, f"{at}.nodeSelector") if selector else MappingProxyType(dict(defaults["nodeSelector"])),
+        tolerations=_tolerations(tolerations, f"{at}.tolerations") if tolerations else (MappingProxyType(_vendor_toleration(resource)),),
+        runtime_class_name=_string(gpu.get("runtimeClassName") or "", f"{at}.runtimeClassName"),
+        physical=_integer(gpu.get("physical", 0), f"{at}.physical", 0),
+        time_slicing_replicas=_integer(gpu.get("timeSlicingReplicas", 1), f"{at}.timeSlicingReplicas", 1),
     )
 
 
-def _backup(raw: Any) -> BackupConfig:
-    backup = _mapping(raw, "spec.backup", ("label", "tiers"))
+def _backup(raw: Any, at: str) -> BackupConfig:
+    backup = _mapping(raw, at, ("label", "tiers"))
     tiers = dict(BackupConfig().tiers)
-    for name, tier in _mapping(backup.get("tiers"), "spec.backup.tiers", DATA_CLASSES).items():
-        tiers[name] = _string(tier, f"spec.backup.tiers.{name}", empty=False)
-    label = _string(backup.get("label", BackupConfig.label), "spec.backup.label", empty=False)
+    for name, tier in _mapping(backup.get("tiers"), f"{at}.tiers", DATA_CLASSES).items():
+        tiers[name] = _string(tier, f"{at}.tiers.{name}", empty=False)
+    label = _string(backup.get("label", BackupConfig.label), f"{at}.label", empty=False)
     return BackupConfig(label=label, tiers=MappingProxyType(tiers))
 
 
@@ -179,10 +179,10 @@ def _probe_spec(raw: Any, key: str, base: ProbeSpec) -> ProbeSpec:
     return replace(base, **changes)
 
 
-def _probes(raw: Any) -> Mapping[str, ProbeProfile]:
+def _probes(raw: Any, at: str) -> Mapping[str, ProbeProfile]:
     profiles = dict(BUILTIN_PROFILES)
-    for name, override in _mapping(raw, "spec.probes").items():
-        key = f"spec.probes.{name}"
+    for name, override in _mapping(raw, at).items():
+        key = f"{at}.{name}"
         override = _mapping(override, key, _PROFILE_KEYS)
         base = profiles.get(name)
         if base is None and "port" not in override:
@@ -204,10 +204,14 @@ def _probes(raw: Any) -> Mapping[str, ProbeProfile]:
     return MappingProxyType(profiles)
 
 
-def parse_spec(spec: Any) -> Config:
-    """Validate an AIPatches ``spec`` mapping."""
-    spec = _mapping(spec, "spec", ("gpu", "backup", "probes"))
-    return Config(gpu=_gpu(spec.get("gpu")), backup=_backup(spec.get("backup")), probes=_probes(spec.get("probes")))
+def parse_spec(spec: Any, at: str = "spec") -> Config:
+    """Validate an AIPatches ``spec`` mapping; ``at`` is where it sits, for error messages."""
+    spec = _mapping(spec, at, ("gpu", "backup", "probes"))
+    return Config(
+        gpu=_gpu(spec.get("gpu"), f"{at}.gpu"),
+        backup=_backup(spec.get("backup"), f"{at}.backup"),
+        probes=_probes(spec.get("probes"), f"{at}.probes"),
+    )
 
 
 def _from_config_map(data: Any) -> Config:
@@ -221,7 +225,7 @@ def _from_config_map(data: Any) -> Config:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
-    return parse_spec(spec)
+    return parse_spec(spec, at="data")
 
 
 def parse_config(doc: Any) -> Config:

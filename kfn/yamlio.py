@@ -61,7 +61,7 @@ _AMBIGUOUS = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # Scalars yaml-rs reads to a value the emitter writes back with the same text.
-_CANONICAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null\Z")
+_CANONICAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null")
 _UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
 _SPECIAL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff\t]")
 _quote_memo: dict[str, str] = {}
@@ -234,7 +234,7 @@ def _parse_exact(text: str) -> Any:
 def _exact_round_trip(text: str) -> bool:
     """True when every plain scalar in ``text`` survives yaml-rs plus our emitter."""
     for token in _TOKEN.findall(text):
-        if _AMBIGUOUS.match(token) and not _CANONICAL.match(token):
+        if _AMBIGUOUS.match(token) and not _CANONICAL.fullmatch(token):
             return False
     return True
 
