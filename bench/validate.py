@@ -1,0 +1,88 @@
+"""Benchmark `make validate` in baked repos: the default bake, and how the time grows with services.
+
+Run from the project root: `.venv/bin/python -m bench.validate` (a benchmark, not a test: it
+prints figures and asserts nothing). Each answer set is baked once with the real cookiecutter;
+`make validate` is timed end to end (median of REPEATS runs), then each stage alone in-process,
+so the table shows where the time goes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kfn.validate.repo import Repo
+from kfn.validate.run import CHECKS, STAGES, Context
+from kfn.validate.schema import DEFAULT_KUBERNETES_VERSION
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+REPEATS = 3
+OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no"}
+ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes"}
+BAKES = (("optional services off", OFF), ("default answers", {}), ("every service on", ON))
+
+
+def tool_env() -> dict[str, str]:
+    # VENV: the bake and `make` use this environment's tools instead of creating .venv.
+    return {**os.environ, "VENV": sys.prefix, "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+
+
+def bake(output: Path, answers: dict[str, str]) -> Path:
+    """The real `cookiecutter --no-input` (its chatter captured, not printed)."""
+    pairs = [f"{k}={v}" for k, v in answers.items()]
+    result = subprocess.run([str(Path(sys.prefix) / "bin" / "cookiecutter"), "--no-input", "-o", str(output), str(TEMPLATE), *pairs], capture_output=True, text=True, env=tool_env())
+    if result.returncode:
+        raise SystemExit(f"bake failed: {result.stderr.strip()}")
+    return next(p for p in output.iterdir() if p.is_dir())
+
+
+def time_make_validate(project: Path) -> tuple[float, str]:
+    env = tool_env()
+    times, last = [], ""
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        result = subprocess.run(["make", "--no-print-directory", "validate", f"VENV={sys.prefix}"], cwd=project, capture_output=True, text=True, env=env)
+        times.append(time.perf_counter() - started)
+        last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()
+    return statistics.median(times), last
+
+
+def time_stages(project: Path) -> dict[str, float]:
+    """Each stage alone on a fresh context (the flux builds count where they are first needed)."""
+    ctx = Context(Repo(project), DEFAULT_KUBERNETES_VERSION, project / "age.agekey")
+    out = {}
+    for stage in STAGES:
+        started = time.perf_counter()
+        CHECKS[stage](ctx)
+        out[stage] = time.perf_counter() - started
+    return out
+
+
+def services(project: Path) -> int:
+    return sum(1 for p in (project / "kubernetes/apps/base/ai").iterdir() if p.is_dir())
+
+
+def main() -> int:
+    print(f"make validate, median of {REPEATS} runs; stages timed alone in-process (seconds)")
+    header = f"{'bake':24} {'services':>8} {'documents':>9} {'make validate':>13}   " + " ".join(f"{s:>7}" for s in STAGES)
+    print(header)
+    with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
+        for i, (label, answers) in enumerate(BAKES):
+            project = bake(Path(tmp) / str(i), answers)
+            total, summary = time_make_validate(project)
+            stages = time_stages(project)
+            documents = len(Context(Repo(project), DEFAULT_KUBERNETES_VERSION, project / "age.agekey").applied())
+            print(f"{label:24} {services(project):>8} {documents:>9} {total:>13.2f}   " + " ".join(f"{stages[s]:>7.2f}" for s in STAGES))
+            if not summary.startswith("validate: OK"):
+                print(f"  note: {summary}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
