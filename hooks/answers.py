@@ -222,10 +222,13 @@ def lb_problems(answers: Mapping[str, str]) -> list[str]:
 
 
 def gpu_problems(answers: Mapping[str, str]) -> list[str]:
-    """More GPU workloads than GPUs × sharing leaves pods Pending forever; catch it now."""
-    vendor = answers.get("gpu_vendor")
-    count, sharing = answers.get("gpu_count", ""), answers.get("gpu_time_slicing_replicas", "")
-    if vendor not in GPU_VENDORS or vendor == "none" or not (count.isdigit() and sharing.isdigit()):
+    """More GPU workloads than GPUs × sharing leaves pods Pending forever; catch it now.
+
+    Only called once the answers it reads passed their own checks.
+    """
+    vendor = answers["gpu_vendor"]
+    count, sharing = answers["gpu_count"], answers["gpu_time_slicing_replicas"]
+    if vendor == "none":
         return []
     if int(count) == 0:
         return [f"gpu_count: {count} — must be at least 1 with gpu_vendor {vendor}"]
@@ -243,15 +246,19 @@ def gpu_problems(answers: Mapping[str, str]) -> list[str]:
     ]
 
 
+GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas", "enable_whisper", "enable_stable_diffusion")
+
+
 def problems(answers: Mapping[str, str]) -> list[str]:
     """Every problem with the answers, one `key: value — why` line each, in prompt order."""
-    found = []
+    found, bad_keys = [], set()
     for key, check in SIMPLE_CHECKS.items():
         value = answers.get(key)
-        if not isinstance(value, str):
-            found.append(f"{key}: {value!r} — must be given as text")
-            continue
-        why = check(value)
+        why = check(value) if isinstance(value, str) else "must be given as text"
         if why:
             found.append(f"{key}: {value} — {why}")
-    return found + lb_problems(answers) + gpu_problems(answers)
+            bad_keys.add(key)
+    found += lb_problems(answers)
+    if not bad_keys & set(GPU_BUDGET_INPUTS):
+        found += gpu_problems(answers)
+    return found

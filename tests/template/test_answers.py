@@ -1,0 +1,82 @@
+"""Invalid answers: each stops the bake with one `key: value — why` line and leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+# A valid age recipient with one character changed: right alphabet and length, bad checksum.
+BAD_CHECKSUM_KEY = "age1cevvlpztxa5wgvv585c0axy9uhqp623rxuphxca4xs5qkd0xhdts8f6zr5"
+
+INVALID = [
+    ("repo", "Bad_Name"),
+    ("cluster_name", "prod cluster"),
+    ("cluster_name", "base"),
+    ("namespace", "kube-system"),
+    ("namespace", "AI"),
+    ("git_url", "git@github.com:org/repo.git"),
+    ("git_branch", "feature..x"),
+    ("git_branch", "-main"),
+    ("gpu_vendor", "nvidea"),
+    ("gpu_count", "two"),
+    ("gpu_count", "-1"),
+    ("gpu_time_slicing_replicas", "0"),
+    ("storage_class", "Fast_SSD"),
+    ("lb_provider", "kube-vip"),
+    ("lb_pool", "10.10.2.0/33"),
+    ("lb_pool", "10.10.2.25/29"),
+    ("lb_pool", "10.10.2.30-10.10.2.25"),
+    ("open_webui_ip", "10.10.3.5"),
+    ("open_webui_ip", "10.10.2.24"),
+    ("whisper_ip", "10.10.2.31"),
+    ("whisper_ip", "10.10.2.256"),
+    ("stable_diffusion_ip", "10.10.2.25"),
+    ("enable_qdrant", "maybe"),
+    ("enable_whisper", "true"),
+    ("age_public_key", "age1abc"),
+    ("age_public_key", BAD_CHECKSUM_KEY),
+    ("kubernetes_version", "1.29"),
+    ("kubernetes_version", "v1.33"),
+    ("ollama_models", "llama3 2"),
+    ("ollama_pvc_size", "100GB"),
+    ("whisper_model", "huge"),
+    ("open_webui_auth", "sometimes"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), INVALID, ids=[f"{k}={v}" for k, v in INVALID])
+def test_invalid_answer_is_rejected_naming_key_and_value(failed_bake, key, value):
+    stderr, left = failed_bake(**{key: value})
+    problems = [line for line in stderr.splitlines() if "—" in line]
+    assert len(problems) == 1, stderr
+    assert problems[0].startswith(f"{key}: {value} — "), stderr
+    assert not left, f"left behind: {left}"
+
+
+@pytest.mark.parametrize(
+    ("answers", "why"),
+    [
+        ({"gpu_time_slicing_replicas": "2"}, "3 GPU workloads (ollama, faster-whisper, stable-diffusion) need 3 GPU slots"),
+        ({"gpu_vendor": "amd"}, "AMD GPUs are not shared"),
+        ({"gpu_count": "0"}, "must be at least 1 with gpu_vendor nvidia"),
+    ],
+    ids=["over-budget", "amd-no-sharing", "no-gpus"],
+)
+def test_gpu_budget_is_checked_before_generation(failed_bake, answers, why):
+    stderr, left = failed_bake(**answers)
+    assert f"gpu_count: {answers.get('gpu_count', '1')} — " in stderr and why in stderr, stderr
+    assert not left
+
+
+def test_every_problem_is_reported_at_once(failed_bake):
+    bad = {"repo": "Bad", "gpu_vendor": "x", "whisper_ip": "10.10.2.25", "kubernetes_version": "1.2", "enable_litellm": "y"}
+    stderr, left = failed_bake(**bad)
+    lines = [line for line in stderr.splitlines() if "—" in line]
+    assert [line.split(":")[0] for line in lines] == ["repo", "gpu_vendor", "enable_litellm", "kubernetes_version", "whisper_ip"]
+    assert "5 invalid answer(s); nothing was generated." in stderr
+    assert not left
+
+
+def test_disabled_service_ip_is_not_checked(bakery):
+    """An IP for a service that is switched off does not appear anywhere, so it cannot be wrong."""
+    baked = bakery("sd-off-bad-ip", enable_stable_diffusion="no", stable_diffusion_ip="not-an-ip")
+    assert "not-an-ip" not in "".join(p.read_text() for p in baked.path.rglob("*.yaml"))
