@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", action="append", choices=STAGES, help="run only this stage (repeatable; default: all, in order)")
     args = parser.parse_args(argv)
     if not (args.repo / "clusters").is_dir() and not (args.repo / "kubernetes").is_dir():
-        parser.error(f"--repo {args.repo}: no clusters/ or kubernetes/ directory, not a generated repo")
+        print(f"validate: --repo {args.repo}: no clusters/ or kubernetes/ directory, not a generated repo", file=sys.stderr)
+        return 2
     stages = [s for s in STAGES if s in (args.stage or STAGES)]
     return validate(args.repo, args.kubernetes_version, stages, args.age_key)
 

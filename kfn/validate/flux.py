@@ -155,7 +155,8 @@ def collect(repo: Repo) -> FluxView:
                 problems.append(Problem(ks.file, ks.ident, "spec.path", f"{spec_path} points outside the repository", "use a path inside the repo, such as ./kubernetes/rendered/<cluster>/apps", STAGE))
             elif not target.is_dir():
                 problems.append(Problem(ks.file, ks.ident, "spec.path", f"{spec_path} does not exist", "point it at an existing directory, or run `make render` if it is a rendered path", STAGE))
-            else:
+            elif repo.rel(target) not in {b.path for b in builds}:
+                # `flux bootstrap` adds a Kustomization for the cluster directory itself: built once.
                 builds.append(Build(repo.rel(target), ks, cluster))
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda b: run_build(repo, b), builds))
