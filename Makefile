@@ -14,8 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
+# Bake the default answers into out/demo; the generated repo sets up its own .venv (pip, once).
+DEMO_REPO := out/demo/ai-gitops
 demo: $(STAMP)
-	$(BIN)/python -m bench.demo
+	rm -rf out/demo
+	VENV=.venv $(BIN)/cookiecutter --no-input --output-dir out/demo .
+	env -u VENV $(MAKE) --no-print-directory -C $(DEMO_REPO) render
+	@echo; echo "== $(DEMO_REPO)/kubernetes/rendered: what Flux applies"
+	@cd $(DEMO_REPO) && find kubernetes/rendered -name '*.yaml' ! -name kustomization.yaml | sort | sed 's/^/  /'
+	@echo; echo "== what kfn added in namespace ai (the base manifests only carry its markers)"
+	@cd $(DEMO_REPO)/kubernetes/rendered/production && for f in */ai/*.yaml; do \
+		added=$$(grep -oE 'nvidia.com/gpu: [0-9]+|nvidia.com/gpu.present|[a-z]+Probe|backup-tier: [A-Za-z]+' $$f | sort -u | tr '\n' ' '); \
+		[ -z "$$added" ] || echo "  $$f: $$added"; \
+	done
+	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
+	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
