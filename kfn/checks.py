@@ -222,18 +222,34 @@ def _unknown_data_classes(item: dict) -> list[Result]:
     return out
 
 
-CHECKS: tuple[Callable[[list[dict], Config], list[Result]], ...] = (
-    unknown_markers,
-    bare_gpu,
-    gpu_requests_match_limits,
-    emptydir_model_data,
-    backup_label_contradicts_class,
-    gpu_budget,
-    duplicate_lb_ips,
+_WORKLOADS = frozenset(selectors.WORKLOAD_KINDS)
+_CLAIM_HOLDERS = frozenset(("PersistentVolumeClaim", "StatefulSet"))
+
+# Each check with the kinds it looks at (None: any kind), so one pass can hand
+# every check only the resources it needs.
+CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | None], ...] = (
+    (unknown_markers, None),
+    (bare_gpu, _WORKLOADS),
+    (gpu_requests_match_limits, _WORKLOADS),
+    (emptydir_model_data, _WORKLOADS),
+    (backup_label_contradicts_class, _CLAIM_HOLDERS),
+    (gpu_budget, _WORKLOADS),
+    (duplicate_lb_ips, frozenset(("Service",))),
 )
+
+
+def _marked(item: dict) -> bool:
+    return selectors.has_markers(item) or selectors.MARKER_CONTAINER in selectors.annotations(item)
 
 
 def run(items: list[dict], config: Config) -> list[Result]:
     """Every check over every resource kfn does not skip (rule 5), in a fixed order."""
     considered = [item for item in items if isinstance(item, dict) and not selectors.is_skipped(item)]
-    return [found for check in CHECKS for found in check(considered, config)]
+    out = []
+    for check, kinds in CHECKS:
+        if kinds is None:
+            subset = [item for item in considered if _marked(item)]
+        else:
+            subset = [item for item in considered if item.get("kind") in kinds]
+        out.extend(check(subset, config))
+    return out

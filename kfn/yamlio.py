@@ -233,21 +233,37 @@ def _parse_exact(text: str) -> Any:
 
 def _exact_round_trip(text: str) -> bool:
     """True when every plain scalar in ``text`` survives yaml-rs plus our emitter."""
+    if _SUSPECT.search(text) is None:
+        return True
     for token in _TOKEN.findall(text):
         if _AMBIGUOUS.match(token) and not _CANONICAL.fullmatch(token):
             return False
     return True
 
 
-# A plain scalar token (over-matches; a false hit only costs an exact re-parse).
-_TOKEN = re.compile(r"(?<![^\s\[{,])([-+.]?[\w][\w.:+-]*|~|<<|=)(?=[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))", re.M)
+# Cheap first look for values that might be traps (sign, dot, leading zero, separators, 1.1 words).
+_SUSPECT = re.compile(
+    r"(?:[:\-][ \t]+|[,\[{][ \t]*)(?:[-+]?\.[0-9a-zA-Z]|[-+][0-9]|~|<<|0[0-9a-zA-Z_]|[0-9]+[_:eE.]|[0-9]{4}-"
+    r"|(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))",
+    re.M,
+)
+# A plain scalar that may not survive yaml-rs plus our emitter: numbers, dates and
+# YAML 1.1 words. Over-matches on purpose; a false hit only costs an exact re-parse.
+_TOKEN = re.compile(
+    r"(?<![^\s\[{,])([-+]?\.?[0-9][\w.:+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|<<"
+    r"|[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)"
+    r"(?=[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))",
+    re.M,
+)
+
+
+def parser(*, exact: bool = False) -> Callable[[str], Any]:
+    """The function that parses one document; ``exact`` keeps the source text of plain scalars."""
+    return _parse_exact if exact or backend() == "pyyaml" else _parse_fast
 
 
 def parse(text: str, *, exact: bool = False) -> Any:
-    """Parse one YAML document; ``exact`` keeps the source text of plain scalars."""
-    if exact or backend() == "pyyaml":
-        return _parse_exact(text)
-    return _parse_fast(text)
+    return parser(exact=exact)(text)
 
 
 # --- block splitting ---------------------------------------------------------
@@ -310,14 +326,16 @@ def _splittable(text: str) -> bool:
 
 
 def _parse_chunks(chunks: list[str], exact_if: Callable[[Any], bool] | None) -> list | None:
+    load = parser()
+    check_exact = exact_if is not None and load is not _parse_exact
     items = []
     for chunk in chunks:
-        parsed = parse(chunk)
+        parsed = load(chunk)
         if not isinstance(parsed, list) or len(parsed) != 1:
             return None
         item = parsed[0]
-        if exact_if is not None and backend() != "pyyaml" and exact_if(item) and not _exact_round_trip(chunk):
-            item = parse(chunk, exact=True)[0]
+        if check_exact and exact_if(item) and not _exact_round_trip(chunk):
+            item = _parse_exact(chunk)[0]
         items.append(item)
     return items
 
@@ -440,12 +458,13 @@ def read_stream(text: str, exact_if: Callable[[Any], bool] | None = None) -> Chu
         docs = [d for d in pyyaml_core.load_all(text) if d is not None]
         return Chunked(_checked_docs(docs), None)
     chunks = [c for c in _cut_stream(text) if not _only_comments(c)]
+    load = parser()
+    check_exact = exact_if is not None and load is not _parse_exact
     docs = []
     for chunk in chunks:
-        doc = parse(chunk)
-        if exact_if is not None and backend() != "pyyaml" and isinstance(doc, dict) and exact_if(doc):
-            if not _exact_round_trip(chunk):
-                doc = parse(chunk, exact=True)
+        doc = load(chunk)
+        if check_exact and isinstance(doc, dict) and exact_if(doc) and not _exact_round_trip(chunk):
+            doc = _parse_exact(chunk)
         docs.append(doc)
     return Chunked(_checked_docs(docs), [c if c.endswith("\n") else c + "\n" for c in chunks])
 
