@@ -22,7 +22,7 @@ def main() -> int:
         run(bake)
     except BakeError as err:
         print(f"error: {err}", file=sys.stderr)
-        print("error: the generated directory is removed; nothing was kept.", file=sys.stderr)
+        print("error: cookiecutter now removes the half-generated directory.", file=sys.stderr)
         return 1
     print(f"\nGenerated {bake.project}")
     for message in bake.messages:

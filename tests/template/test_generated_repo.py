@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import stat
+import tomllib
 
 import pytest
 import yaml
@@ -19,6 +20,7 @@ from template_repo import (
     GPU_WORKLOADS,
     LB_ANNOTATIONS,
     LB_SERVICES,
+    ROOT,
     TIERS,
     Baked,
     container,
@@ -208,9 +210,7 @@ def test_every_secret_decrypts_with_real_sops_and_no_value_leaks(baked):
 
 
 def test_requirements_pin_the_projects_versions(default_bake):
-    import tomllib
-
-    pyproject = tomllib.loads((default_bake.path.parents[2].joinpath("x").parent and __import__("template_repo").ROOT / "pyproject.toml").read_text())
-    pins = dict(line.split("==") for line in pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"])
-    lines = [l for l in (default_bake.path / "requirements.txt").read_text().splitlines() if l and not l.startswith("#")]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = dict(line.split("==") for line in project["dependencies"] + project["optional-dependencies"]["dev"])
+    lines = [line for line in (default_bake.path / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
     assert lines and all(pins[name] == version for name, version in (line.split("==") for line in lines))
