@@ -191,16 +191,16 @@ def check_workloads(applied: list[Manifest]) -> list[Problem]:
 
 # --- kfn's own checks, tree-wide ---------------------------------------------------
 
-# How to fix what each kfn check finds (kfn's results say what is wrong, not what to do).
-KFN_FIXES = {
-    "unknown_markers": "use a marker value kfn knows (see kfn/README.md) and run `make render`",
-    "bare_gpu": "use the vendor's resource name, e.g. nvidia.com/gpu",
-    "gpu_requests_match_limits": "put GPUs in limits only, or make the request equal the limit",
-    "emptydir_model_data": "mount a PersistentVolumeClaim at the model path",
-    "backup_label_contradicts_class": "drop the explicit backup label: kfn sets it from the data class",
-    "gpu_budget": "lower GPU limits or replicas across both layers, or raise spec.gpu.physical / timeSlicingReplicas in the AIPatches config",
-    "duplicate_lb_ips": "give each LoadBalancer Service its own address",
-}
+# How to fix what kfn's checks find: its results say what is wrong, keyed here by what they mention.
+KFN_FIXES = (
+    ("GPU budget", "lower GPU limits or replicas across both layers, or raise spec.gpu.physical / timeSlicingReplicas in the AIPatches config"),
+    ("LoadBalancer IP", "give each LoadBalancer Service its own address"),
+    ('bare "gpu"', "use the vendor's resource name, e.g. nvidia.com/gpu"),
+    ("GPU request", "put GPUs in limits only, or make the request equal the limit"),
+    ("emptyDir", "mount a PersistentVolumeClaim at the model path"),
+    ("backup label", "drop the explicit backup label: kfn sets it from the data class"),
+)
+KFN_FIX_OTHERWISE = "use a marker value kfn knows (see kfn/README.md) and run `make render`"
 
 
 def is_config(m: Manifest) -> bool:
@@ -224,20 +224,24 @@ def cluster_config(sources: list[Manifest], cluster: str) -> tuple[Config, list[
         return Config(), problems + [Problem(first.file, first.ident, "spec", str(err), "fix the AIPatches config", STAGE)]
 
 
+def kfn_fix(message: str) -> str:
+    return next((fix for topic, fix in KFN_FIXES if topic in message), KFN_FIX_OTHERWISE)
+
+
 def kfn_problems(applied: list[Manifest], config: Config) -> list[Problem]:
-    considered = [m for m in applied if not selectors.is_skipped(m.doc)]
-    by_ref = {}
-    for m in considered:
+    """kfn's own checks (``kfn.checks.run``) over one cluster's whole applied tree; errors only."""
+    by_ref: dict[tuple[str, str, str], Manifest] = {}
+    for m in applied:
         by_ref.setdefault((m.kind, m.namespace, m.name), m)
     out = []
-    for check in checks.CHECKS:
-        for found in check([m.doc for m in considered], config):
-            if found.get("severity") != "error":
-                continue
-            ref = found.get("resourceRef", {})
-            m = by_ref.get((ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", "")))
-            file, ident = (m.file, m.ident) if m else ("-", f"{ref.get('kind')}/{ref.get('name')}")
-            out.append(Problem(file, ident, (found.get("field") or {}).get("path", "-"), found["message"], KFN_FIXES.get(check.__name__, "see kfn/README.md"), STAGE))
+    for found in checks.run([m.doc for m in applied], config):
+        if found.get("severity") != "error":
+            continue
+        ref = found.get("resourceRef", {})
+        m = by_ref.get((ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", "")))
+        file, ident = (m.file, m.ident) if m else ("-", f"{ref.get('kind')}/{ref.get('name')}")
+        field = (found.get("field") or {}).get("path", "-")
+        out.append(Problem(file, ident, field, found["message"], kfn_fix(found["message"]), STAGE))
     return out
 
 

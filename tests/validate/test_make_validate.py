@@ -94,6 +94,17 @@ spec:
     assert "Service/" in line and "give each LoadBalancer Service its own address" in line
 
 
+def test_duplicate_ip_in_one_layer_stops_the_render(repo):
+    ip = DEFAULTS["open_webui_ip"]
+    repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], ip)
+    assert repo.make("render").returncode != 0  # kfn refuses it while rendering the apps layer
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"drift": 1}
+    line = outcome.problem("Makefile: -: render: `make render` fails on the current sources")
+    assert f"LoadBalancer IP {ip} is already used by Service ai/open-webui" in line
+
+
 def test_ip_outside_the_pool(repo):
     outside = "10.10.3.27"
     repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], outside)
