@@ -167,14 +167,12 @@ def sops_config(bake: Bake) -> None:
     (bake.project / ".sops.yaml").write_text(SOPS_CONFIG.format(recipient=bake.recipient))
 
 
-def fill_placeholders(value: object) -> object:
-    """Replace every <random:hex|urlsafe:N> in string values with N fresh random bytes."""
-    if isinstance(value, dict):
-        return {key: fill_placeholders(item) for key, item in value.items()}
-    if isinstance(value, str):
-        makers: dict[str, Callable[[int], str]] = {"hex": secrets.token_hex, "urlsafe": secrets.token_urlsafe}
-        return PLACEHOLDER.sub(lambda m: makers[m.group(1)](int(m.group(2))), value)
-    return value
+RANDOM_TEXT: dict[str, Callable[[int], str]] = {"hex": secrets.token_hex, "urlsafe": secrets.token_urlsafe}
+
+
+def fill_placeholders(value: str) -> str:
+    """Replace every <random:hex|urlsafe:N> with text made from N fresh random bytes."""
+    return PLACEHOLDER.sub(lambda m: RANDOM_TEXT[m.group(1)](int(m.group(2))), value)
 
 
 def secret_recipes(project: Path) -> list[Path]:

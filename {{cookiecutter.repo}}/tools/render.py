@@ -36,9 +36,10 @@ class RenderError(Exception):
 
 
 def build(overlay: Path) -> str:
-    """The kustomize build of an overlay with the kfn plugin (KUSTOMIZE_PLUGIN_HOME set by make)."""
+    """The kustomize build of an overlay with the kfn plugin (this repo's kfn unless the caller set another)."""
     command = ["kubectl", "kustomize", "--enable-alpha-plugins", str(overlay)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    env = {"KUSTOMIZE_PLUGIN_HOME": str(ROOT / "kfn" / "plugin"), **os.environ}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode:
         raise RenderError(f"{overlay.relative_to(ROOT)}: kustomize build failed:\n{result.stderr.strip()}")
     return result.stdout
