@@ -99,3 +99,17 @@ def test_fresh_setup_creates_the_repos_own_virtualenv(cookies, monkeypatch):
     assert not [p for p in tracked if p.startswith(".venv/")]
     build = run(["make", "--no-print-directory", "build"], baked.path, PATH=os.defpath)
     assert build.returncode == 0 and "kind: Deployment" in build.stdout, build.stderr
+
+
+def test_render_refuses_a_transformer_that_touches_an_encrypted_secret(cookies):
+    """A `labels:` transformer would re-write the encrypted Secrets (and break `sops -d`): render stops, output kept."""
+    result = cookies.bake()
+    assert result.exit_code == 0
+    project = result.project_path
+    overlay = project / "kubernetes" / "apps" / "production" / "kustomization.yaml"
+    overlay.write_text(overlay.read_text() + "labels:\n  - pairs:\n      team: ml\n")
+    render = run(["make", "--no-print-directory", "render", f"VENV={sys.prefix}"], project)
+    assert render.returncode != 0
+    assert "kubernetes/apps/base/ai/open-webui/secret.sops.yaml: a kustomize transformer changed this encrypted Secret" in render.stderr
+    status = run(["git", "status", "--porcelain"], project).stdout
+    assert status.split() == ["M", "kubernetes/apps/production/kustomization.yaml"], "rendered/ must stay as it was"
