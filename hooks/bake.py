@@ -159,7 +159,8 @@ def age_key(bake: Bake) -> None:
         key_file.write(f"# public key: {bake.recipient}\n{identity}\n")
     bake.messages.append(
         f"age private key: {key_path} (mode 0600, git-ignored; back it up outside git)\n"
-        f"  load it into Flux: cd {bake.project} && make flux-secret"
+        f"  load it into Flux: cd {bake.project} && make flux-secret\n"
+        f"  (that is: kubectl -n flux-system create secret generic sops-age --from-file=age.agekey={key_path})"
     )
 
 
