@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from template_repo import ROOT, Baked, bake_context
+
+
+# pytest-cookies renders the context (and so loads cookiecutter.json's `_extensions`, which live in
+# hooks/) before cookiecutter puts the template on sys.path; make it importable wherever pytest starts.
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
 
 
 def pytest_configure(config: pytest.Config) -> None:
