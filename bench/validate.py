@@ -25,6 +25,9 @@ REPEATS = 3
 OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no"}
 ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes"}
 BAKES = (("optional services off", OFF), ("default answers", {}), ("every service on", ON))
+# Beyond the template's six services: copies of Qdrant (a CPU service with probes, limits and
+# a ClusterIP Service) added to the apps layer and rendered, to show the growth per service.
+EXTRA_COPIES = (10, 30)
 
 
 def tool_env() -> dict[str, str]:
@@ -63,23 +66,48 @@ def time_stages(project: Path) -> dict[str, float]:
     return out
 
 
+def add_copies(project: Path, count: int) -> None:
+    """``count`` more services in the apps layer (Qdrant renamed), then `make render`."""
+    base = project / "kubernetes/apps/base/ai"
+    listing = base / "kustomization.yaml"
+    for i in range(count):
+        name = f"qdrant-copy{i}"
+        target = base / name
+        target.mkdir()
+        for part in ("deployment.yaml", "service.yaml"):
+            text = (base / "qdrant" / part).read_text()
+            (target / part).write_text(text.replace("name: qdrant\n", f"name: {name}\n").replace("app.kubernetes.io/name: qdrant", f"app.kubernetes.io/name: {name}"))
+        (target / "kustomization.yaml").write_text("resources: [deployment.yaml, service.yaml]\n")
+        listing.write_text(listing.read_text() + f"  - {name}\n")
+    result = subprocess.run(["make", "--no-print-directory", "render", f"VENV={sys.prefix}"], cwd=project, capture_output=True, text=True, env=tool_env())
+    if result.returncode:
+        raise SystemExit(f"render with {count} copies failed: {result.stderr.strip()}")
+
+
 def services(project: Path) -> int:
     return sum(1 for p in (project / "kubernetes/apps/base/ai").iterdir() if p.is_dir())
 
 
+def report(label: str, project: Path) -> None:
+    total, summary = time_make_validate(project)
+    stages = time_stages(project)
+    documents = len(Context(Repo(project), DEFAULT_KUBERNETES_VERSION, project / "age.agekey").applied())
+    print(f"{label:28} {services(project):>8} {documents:>9} {total:>13.2f}   " + " ".join(f"{stages[s]:>7.2f}" for s in STAGES))
+    if not summary.startswith("validate: OK"):
+        print(f"  note: {summary}")
+
+
 def main() -> int:
     print(f"make validate, median of {REPEATS} runs; stages timed alone in-process (seconds)")
-    header = f"{'bake':24} {'services':>8} {'documents':>9} {'make validate':>13}   " + " ".join(f"{s:>7}" for s in STAGES)
+    header = f"{'bake':28} {'services':>8} {'documents':>9} {'make validate':>13}   " + " ".join(f"{s:>7}" for s in STAGES)
     print(header)
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
         for i, (label, answers) in enumerate(BAKES):
-            project = bake(Path(tmp) / str(i), answers)
-            total, summary = time_make_validate(project)
-            stages = time_stages(project)
-            documents = len(Context(Repo(project), DEFAULT_KUBERNETES_VERSION, project / "age.agekey").applied())
-            print(f"{label:24} {services(project):>8} {documents:>9} {total:>13.2f}   " + " ".join(f"{stages[s]:>7.2f}" for s in STAGES))
-            if not summary.startswith("validate: OK"):
-                print(f"  note: {summary}")
+            report(label, bake(Path(tmp) / str(i), answers))
+        for count in EXTRA_COPIES:
+            project = bake(Path(tmp) / f"copies{count}", ON)
+            add_copies(project, count)
+            report(f"every service + {count} more", project)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     return 0
 

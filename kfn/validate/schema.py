@@ -1,22 +1,23 @@
 """Stage 4, schemas: every applied document against the Kubernetes OpenAPI schemas or a vendored CRD schema.
 
-Built-in kinds use the `kubernetes-validate` wheel (offline, strict: unknown fields fail). CRDs use
-the JSON schemas in ``schemas/`` made strict the same way. A kind with neither is a problem: an
-unknown kind usually means a wrong apiVersion, and the API server would refuse it.
+Built-in kinds use the strict JSON schemas shipped in the `kubernetes-validate` wheel (offline;
+unknown fields fail), resolved the way its ``validate`` resolves them. We compile each schema once
+instead of calling ``validate`` per document, which re-reads the 1.4 MB definitions file every
+time (about 8x slower here). CRDs use the JSON schemas in ``schemas/``, made strict the same way.
+A kind with neither is a problem: usually a wrong apiVersion, which the API server would refuse.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
-
 from importlib.resources import files
+from pathlib import Path
 
 import jsonschema
 import kubernetes_validate.utils as kv
+from referencing import Registry, Resource
 
 from kfn.validate.problems import Problem
 from kfn.validate.repo import Manifest
@@ -25,6 +26,7 @@ STAGE = "schema"
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DEFAULT_KUBERNETES_VERSION = "1.30"
 MESSAGE_LIMIT = 240
+Validator = jsonschema.Draft202012Validator
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -35,6 +37,43 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 def is_builtin_group(group: str) -> bool:
     """Core and k8s.io groups ship with Kubernetes; dotted groups elsewhere are CRDs."""
     return "." not in group or group.endswith(".k8s.io")
+
+
+def minor_of(version: str) -> tuple[int, int]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+def check_version(kubernetes_version: str) -> None:
+    """Fail early, in one line, on a version the wheel has no schemas for."""
+    known = kv.all_versions()
+    if not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", kubernetes_version) or not minor_of(known[0]) <= minor_of(kubernetes_version) <= minor_of(known[-1]):
+        raise SystemExit(f"validate: --kubernetes-version {kubernetes_version!r} is not supported (kubernetes-validate has schemas for {kv.major_minor(known[0])} to {kv.major_minor(known[-1])})")
+
+
+@lru_cache(maxsize=None)
+def builtin_schema_dir(kubernetes_version: str) -> str:
+    """The wheel's newest schema set not newer than the wanted version (as its validate picks)."""
+    usable = [v for v in kv.all_versions() if minor_of(v) <= minor_of(kubernetes_version)]
+    return f"kubernetes-json-schema/v{usable[-1]}-local-strict"
+
+
+@lru_cache(maxsize=None)
+def builtin_definitions(schema_dir: str) -> Resource:
+    return Resource.from_contents(kv.schema_contents(f"{schema_dir}/_definitions.json", schema_dir))
+
+
+@lru_cache(maxsize=None)
+def builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> Validator | None:
+    schema_dir = builtin_schema_dir(kubernetes_version)
+    # The wheel's file naming: rbac.authorization.k8s.io/v1 -> rbac-v1, apps/v1 -> apps-v1, v1 -> v1.
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = kv.schema_contents(f"{schema_dir}/{kind.lower()}-{api}.json", kubernetes_version)
+    except FileNotFoundError:
+        return None
+    registry = builtin_definitions(schema_dir) @ (Resource.from_contents(schema) @ Registry())
+    return Validator(schema, registry=registry)
 
 
 def strict(node: object) -> object:
@@ -51,38 +90,35 @@ def strict(node: object) -> object:
     return out
 
 
-def vendored_file(group: str, version: str, kind: str) -> Path:
-    return SCHEMA_DIR / group / f"{kind.lower()}_{version}.json"
-
-
 @lru_cache(maxsize=None)
-def crd_validator(group: str, version: str, kind: str) -> jsonschema.Draft202012Validator | None:
-    path = vendored_file(group, version, kind)
+def crd_validator(api_version: str, kind: str) -> Validator | None:
+    group, version = split_api_version(api_version)
+    path = SCHEMA_DIR / group / f"{kind.lower()}_{version}.json"
     if not path.is_file():
         return None
-    return jsonschema.Draft202012Validator(strict(json.loads(path.read_text(encoding="utf-8"))))
+    return Validator(strict(json.loads(path.read_text(encoding="utf-8"))))
+
+
+def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Validator | None:
+    if is_builtin_group(split_api_version(api_version)[0]):
+        return builtin_validator(api_version, kind, kubernetes_version)
+    return crd_validator(api_version, kind)
 
 
 @lru_cache(maxsize=None)
 def known_api_versions(kind: str, kubernetes_version: str) -> tuple[str, ...]:
     """apiVersions that do have a schema for ``kind``, to name the likely fix."""
     found = {f"{p.parent.name}/{p.stem.rsplit('_', 1)[1]}" for p in SCHEMA_DIR.glob(f"*/{kind.lower()}_*.json")}
-    versions = [v for v in kv.all_versions() if minor_of(v) <= minor_of(kubernetes_version)] or kv.all_versions()
-    schema_dir = files("kubernetes_validate") / "kubernetes-json-schema" / f"v{versions[-1]}-local"
-    for entry in schema_dir.iterdir():
-        if re.fullmatch(re.escape(kind.lower()) + r"(-[a-z0-9]+)*-v[0-9a-z]+\.json", entry.name):
-            enum = json.loads(entry.read_text()).get("properties", {}).get("apiVersion", {}).get("enum") or []
-            found.update(enum)
+    pattern = re.compile(re.escape(kind.lower()) + r"(-[a-z0-9]+)*-v[0-9a-z]+\.json")
+    for entry in (files("kubernetes_validate") / builtin_schema_dir(kubernetes_version)).iterdir():
+        if pattern.fullmatch(entry.name):
+            found.update(json.loads(entry.read_text()).get("properties", {}).get("apiVersion", {}).get("enum") or [])
     return tuple(sorted(found))
 
 
 def short(message: str) -> str:
     message = " ".join(message.split())
     return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
-
-
-def error_field(path: object) -> str:
-    return ".".join(str(p) for p in path) or "-"
 
 
 def unknown_kind(m: Manifest, kubernetes_version: str) -> Problem:
@@ -95,41 +131,17 @@ def unknown_kind(m: Manifest, kubernetes_version: str) -> Problem:
 def check_doc(m: Manifest, kubernetes_version: str) -> Problem | None:
     if not m.api_version or not m.kind:
         return Problem(m.file, m.ident, "apiVersion" if not m.api_version else "kind", "missing", "every manifest needs apiVersion and kind", STAGE)
-    doc = {k: v for k, v in m.doc.items() if k != "sops"}
-    group, version = split_api_version(m.api_version)
-    if not is_builtin_group(group):
-        validator = crd_validator(group, version, m.kind)
-        if validator is None:
-            return unknown_kind(m, kubernetes_version)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
-        if error is None:
-            return None
-        return Problem(m.file, m.ident, error_field(error.absolute_path), short(error.message), f"fix it to match the {m.api_version} {m.kind} schema", STAGE)
-    try:
-        kv.validate(copy.deepcopy(doc), kubernetes_version, strict=True)
-    except kv.SchemaNotFoundError:
+    validator = validator_for(m.api_version, m.kind, kubernetes_version)
+    if validator is None:
         return unknown_kind(m, kubernetes_version)
-    except kv.ValidationError as error:
-        return Problem(m.file, m.ident, error_field(error.path), short(error.message), f"fix it to match the Kubernetes {kubernetes_version} {m.api_version} {m.kind} schema", STAGE)
-    return None
-
-
-def minor_of(version: str) -> tuple[int, int]:
-    major, minor = version.lstrip("v").split(".")[:2]
-    return int(major), int(minor)
-
-
-def check_version(kubernetes_version: str) -> None:
-    """Fail early, in one line, on a version the wheel has no schemas for."""
-    known = kv.all_versions()
-    if not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", kubernetes_version) or not minor_of(known[0]) <= minor_of(kubernetes_version) <= minor_of(known[-1]):
-        raise SystemExit(f"validate: --kubernetes-version {kubernetes_version!r} is not supported (kubernetes-validate has schemas for {kv.major_minor(known[0])} to {kv.major_minor(known[-1])})")
+    # Flux decrypts before applying: the sops block never reaches the API server.
+    error = jsonschema.exceptions.best_match(validator.iter_errors({k: v for k, v in m.doc.items() if k != "sops"}))
+    if error is None:
+        return None
+    field = ".".join(str(p) for p in error.absolute_path) or "-"
+    where = f"Kubernetes {kubernetes_version}" if is_builtin_group(split_api_version(m.api_version)[0]) else "the vendored"
+    return Problem(m.file, m.ident, field, short(error.message), f"fix it to match the {where} {m.api_version} {m.kind} schema", STAGE)
 
 
 def check(applied: list[Manifest], kubernetes_version: str) -> list[Problem]:
-    out = []
-    for m in applied:
-        problem = check_doc(m, kubernetes_version)
-        if problem is not None:
-            out.append(problem)
-    return out
+    return [p for p in (check_doc(m, kubernetes_version) for m in applied) if p is not None]

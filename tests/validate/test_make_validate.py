@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from validate_repo import TEMPLATE, age_identity
 
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
@@ -37,13 +39,18 @@ def test_untouched_bake_passes(repo):
 
 
 def test_edited_base_without_render_is_drift(repo):
-    repo.edit(f"{BASE}/open-webui/deployment.yaml", "memory: 1Gi", "memory: 2Gi")
+    base = f"{BASE}/open-webui/deployment.yaml"
+    deployment = repo.load(base)[0]
+    limits = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    before, limits["memory"] = limits["memory"], "7Gi" if limits["memory"] != "7Gi" else "8Gi"
+    repo.file(base).write_text(yaml.safe_dump(deployment, sort_keys=False))
     outcome = repo.validate()
     assert outcome.returncode != 0
     assert outcome.stages == {"drift": 1}
     line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml"))
     assert "differs from what `make render` produces" in line and "run `make render` and commit the result" in line
-    assert "-            memory: 1Gi" in outcome.stdout and "+            memory: 2Gi" in outcome.stdout
+    diff = [" ".join(d.split()) for d in outcome.lines if d.startswith("    ")]  # the short diff under the line
+    assert f"- memory: {before}" in diff and f"+ memory: {limits['memory']}" in diff
 
 
 def test_decrypted_secret_is_reported_in_source_and_render(repo):
