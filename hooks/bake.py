@@ -55,8 +55,8 @@ class Bake:
         return self.answers["cluster_name"]
 
 
-def run_tool(command: list[str], cwd: Path, stdin: str | None = None, env: dict | None = None) -> str:
-    result = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, env=env)
+def run_tool(command: list[str], cwd: Path, stdin: str | None = None) -> str:
+    result = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True)
     if result.returncode:
         detail = (result.stderr or result.stdout).strip().splitlines()[-15:]
         raise RuntimeError(f"`{' '.join(command[:3])} ...` exited {result.returncode}: " + "\n".join(detail))
