@@ -6,9 +6,8 @@ Every error names the key and the value, e.g.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from kfn.errors import ConfigError
 from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
@@ -39,28 +38,27 @@ def _vendor_toleration(resource: str) -> dict[str, str]:
     return {"key": resource, "operator": "Exists", "effect": "NoSchedule"}
 
 
-@dataclass(frozen=True)
-class GpuConfig:
+class GpuConfig(NamedTuple):
     vendor: str = "nvidia"
     resource: str = "nvidia.com/gpu"
-    node_selector: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(VENDORS["nvidia"]["nodeSelector"])))
+    node_selector: Mapping[str, str] = MappingProxyType(dict(VENDORS["nvidia"]["nodeSelector"]))
     tolerations: tuple[Mapping[str, Any], ...] = (MappingProxyType(_vendor_toleration("nvidia.com/gpu")),)
     runtime_class_name: str = ""
     physical: int = 0
     time_slicing_replicas: int = 1
 
 
-@dataclass(frozen=True)
-class BackupConfig:
+class BackupConfig(NamedTuple):
     label: str = "backup.velero.io/backup-tier"
-    tiers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({"models": "GFS", "data": "GFS", "cache": "Daily"}))
+    tiers: Mapping[str, str] = MappingProxyType({"models": "GFS", "data": "GFS", "cache": "Daily"})
 
 
-@dataclass(frozen=True)
-class Config:
-    gpu: GpuConfig = field(default_factory=GpuConfig)
-    backup: BackupConfig = field(default_factory=BackupConfig)
-    probes: Mapping[str, ProbeProfile] = field(default_factory=lambda: MappingProxyType(dict(BUILTIN_PROFILES)))
+class Config(NamedTuple):
+    """The validated AIPatches spec: immutable, defaults as documented in kfn/README.md."""
+
+    gpu: GpuConfig = GpuConfig()
+    backup: BackupConfig = BackupConfig()
+    probes: Mapping[str, ProbeProfile] = MappingProxyType(dict(BUILTIN_PROFILES))
 
 
 # --- validation helpers -------------------------------------------------------
@@ -156,7 +154,7 @@ def _backup(raw: Any, at: str) -> BackupConfig:
     tiers = dict(BackupConfig().tiers)
     for name, tier in _mapping(backup.get("tiers"), f"{at}.tiers", DATA_CLASSES).items():
         tiers[name] = _string(tier, f"{at}.tiers.{name}", empty=False)
-    label = _string(backup.get("label", BackupConfig.label), f"{at}.label", empty=False)
+    label = _string(backup.get("label", BackupConfig().label), f"{at}.label", empty=False)
     return BackupConfig(label=label, tiers=MappingProxyType(tiers))
 
 
@@ -176,7 +174,7 @@ def _probe_spec(raw: Any, key: str, base: ProbeSpec) -> ProbeSpec:
                 changes[attr] = path
             else:
                 changes[attr] = _integer(spec[name], f"{key}.{name}", 1)
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def _probes(raw: Any, at: str) -> Mapping[str, ProbeProfile]:

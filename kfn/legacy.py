@@ -6,17 +6,16 @@ only on failure, so results become one stderr line each.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kfn import core, selectors, yamlio
-from kfn.config import parse_config
+from kfn.config import Config, parse_config
 from kfn.errors import ConfigError
 from kfn.results import display
 
 
-def read_config(path: str):
+def read_config(path: str) -> Config:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as source:
+            text = source.read()
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"config file {path}: cannot read it ({err.__class__.__name__}: {err})") from None
     return parse_config(yamlio.parse(text))
@@ -25,6 +24,6 @@ def read_config(path: str):
 def run(text: str, config_path: str) -> tuple[str, list[str], int]:
     """(output stream, stderr lines, exit code)."""
     config = read_config(config_path)
-    source = yamlio.read_stream(text, exact_if=selectors.is_editable)
+    source = yamlio.read_stream(text, exact_if=selectors.is_editable_source)
     items, results = core.process(source.items, config)
     return yamlio.write_stream(source, items), [display(r) for r in results], int(core.has_errors(results))

@@ -9,8 +9,7 @@ Ports and endpoints: shared/domain-facts.md (upstream projects, see README).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from kfn import selectors
 
@@ -21,16 +20,14 @@ PROBE_FIELDS = ("startupProbe", "livenessProbe", "readinessProbe")
 _KINDS = ("startup", "liveness", "readiness")
 
 
-@dataclass(frozen=True)
-class ProbeSpec:
+class ProbeSpec(NamedTuple):
     path: str = "/"
     period_seconds: int = 10
     timeout_seconds: int = 5
     failure_threshold: int = 3
 
 
-@dataclass(frozen=True)
-class ProbeProfile:
+class ProbeProfile(NamedTuple):
     port: int
     protocol: str = "http"  # http | tcp
     startup: ProbeSpec = ProbeSpec(failure_threshold=30)
@@ -83,7 +80,8 @@ def resolve(marker: str, profiles: Mapping[str, ProbeProfile]) -> ProbeProfile:
     if generic.group(4):
         return ProbeProfile(port=port, protocol="tcp")
     path = generic.group(3) or "/"
-    return ProbeProfile(port=port, **{kind: replace(getattr(ProbeProfile, kind), path=path) for kind in _KINDS})
+    defaults = ProbeProfile(port=port)
+    return defaults._replace(**{kind: getattr(defaults, kind)._replace(path=path) for kind in _KINDS})
 
 
 def k8s_probe(profile: ProbeProfile, spec: ProbeSpec) -> dict[str, Any]:

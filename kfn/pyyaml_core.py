@@ -16,7 +16,7 @@ from yaml.constructor import BaseConstructor, ConstructorError
 from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
-from kfn.yamlio import PlainFloat, PlainInt, PlainStr, _scalar
+from kfn.yamlio import PlainFloat, PlainInt, PlainStr, scalar
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -79,7 +79,7 @@ class CoreConstructor(BaseConstructor):
 
 def _construct_plain(kind: type, tagged: type, value: Any, text: str, style: str | None) -> Any:
     # libyaml reports plain style as "", the pure-Python parser as None.
-    if not style and _scalar(value) != text:
+    if not style and scalar(value) != text:
         wrapped = tagged(value)
         wrapped.text = text
         return wrapped

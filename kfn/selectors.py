@@ -11,7 +11,8 @@ MARKER_GPU = "ai-gitops.dev/gpu"
 MARKER_CONTAINER = "ai-gitops.dev/container"
 MARKER_DATA_CLASS = "ai-gitops.dev/data-class"
 MARKER_PROBES = "ai-gitops.dev/probes"
-MARKERS = (MARKER_GPU, MARKER_DATA_CLASS, MARKER_PROBES)
+MARKERS = frozenset((MARKER_GPU, MARKER_DATA_CLASS, MARKER_PROBES))
+MARKER_PREFIX = "ai-gitops.dev/"
 
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
@@ -29,7 +30,10 @@ WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
 def annotations(item: dict) -> dict:
     meta = item.get("metadata")
     found = meta.get("annotations") if isinstance(meta, dict) else None
-    return found if isinstance(found, dict) else {}
+    return found if isinstance(found, dict) else _NONE
+
+
+_NONE: dict = {}  # shared empty result: callers only read it
 
 
 def marker(item: dict, name: str) -> str | None:
@@ -38,29 +42,32 @@ def marker(item: dict, name: str) -> str | None:
     return None if value is None else str(value).strip()
 
 
+_SKIPPED_KINDS = {"Kptfile": "", "Kustomization": "kustomize.config.k8s.io/", "Component": "kustomize.config.k8s.io/", CONFIG_KIND: GROUP + "/"}
+
+
 def is_skipped(item: dict) -> bool:
     """Items kfn never edits nor checks (rule 5)."""
-    kind = item.get("kind")
-    api = str(item.get("apiVersion", ""))
-    return (
-        "sops" in item
-        or str(annotations(item).get(LOCAL_CONFIG, "")).lower() == "true"
-        or kind == "Kptfile"
-        or kind in ("Kustomization", "Component") and api.startswith("kustomize.config.k8s.io/")
-        or kind == CONFIG_KIND and api.startswith(GROUP + "/")
-    )
+    group = _SKIPPED_KINDS.get(item.get("kind"))  # type: ignore[arg-type]
+    if group is not None and str(item.get("apiVersion", "")).startswith(group):
+        return True
+    local = annotations(item).get(LOCAL_CONFIG)
+    return "sops" in item or (local is not None and str(local).lower() == "true")
 
 
 def has_markers(item: dict) -> bool:
     """True for items an edit may change: a cheap test before any copying."""
-    found = annotations(item)
-    if any(m in found for m in MARKERS):
+    if not MARKERS.isdisjoint(annotations(item)):
         return True
     return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
 
 
 def is_editable(item: dict) -> bool:
-    return not is_skipped(item) and has_markers(item)
+    return has_markers(item) and not is_skipped(item)
+
+
+def is_editable_source(text: str, item: dict) -> bool:
+    """``is_editable`` with a free first look at the item's source text."""
+    return MARKER_PREFIX in text and is_editable(item)
 
 
 def is_workload(item: dict) -> bool:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from kfn_testing import TESTDATA, run, tool
-from kfn import krm
+from kfn import core, krm, pyyaml_core
+from kfn.config import parse_config
 from kfn.errors import KfnError
 
 CASES = sorted(p.name for p in TESTDATA.iterdir() if (p / "input.yaml").exists())
@@ -89,3 +90,14 @@ def test_second_run_changes_nothing(name: str, backend: str) -> None:
         again += "functionConfig:\n" + indent((case / "config.yaml").read_text())
     second, _ = krm.run(again)
     assert without_results(second) == without_results(first)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if (TESTDATA / n / "expected.yaml").exists()])
+def test_output_means_exactly_what_core_computed(name: str, backend: str) -> None:
+    """Whatever the text reuse does, the output parses (YAML 1.2) to core.process of the parsed input."""
+    text = resource_list(TESTDATA / name)
+    source = pyyaml_core.load(text)
+    items, results = core.process(source["items"] or [], parse_config(source.get("functionConfig")))
+    out = pyyaml_core.load(krm.run(text)[0])
+    assert (out["items"] or []) == items
+    assert out.get("results", []) == results

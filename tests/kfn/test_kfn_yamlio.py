@@ -113,7 +113,7 @@ def test_exact_parse_writes_plain_scalars_back_as_written() -> None:
 
 def test_yaml_rs_items_with_traps_are_reparsed_exactly_when_edited() -> None:
     text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n  mode: 0777\n- kind: B\n  mode: 0777\n- kind: C\n  mode: 1\n"
-    source = yamlio.read_resource_list(text, exact_if=lambda item: item["kind"] in ("A", "C"))
+    source = yamlio.read_resource_list(text, exact_if=lambda text, item: item["kind"] in ("A", "C"))
     assert type(source.items[0]["mode"]) is yamlio.PlainInt and source.items[0]["mode"].text == "0777"
     assert type(source.items[1]["mode"]) is int  # not edited: read fast, written verbatim
     assert type(source.items[2]["mode"]) is int  # canonical already: no exact parse needed

@@ -1,0 +1,178 @@
+"""kfn benchmark (``make bench``): one run, same machine, figures side by side.
+
+1. kfn on ResourceLists of 10, 1 000 and 10 000 items against a bare parse+emit
+   of the same list with each installed YAML library (the fastest is the bar).
+2. ``kubectl kustomize`` of the same resources with and without the kfn legacy
+   plugin at 10, 300 and 1 000 resources, and kfn's own share of the build.
+3. kfn on 10 items against ``python -c 'import yaml'`` (start-up cost).
+
+Every figure is the best wall time of a few runs of a fresh process
+(time.perf_counter around subprocess.run), so start-up is always included.
+Timed runs are never part of the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.workload import CONFIG, EDITED_PER_BLOCK, resource_list, stream
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PLUGIN_HOME = ROOT / "kfn" / "plugin"
+KFN = [str(BIN / "kfn")] if (BIN / "kfn").exists() else [sys.executable, "-m", "kfn.cli"]
+PY = sys.executable
+
+# Bare parse+emit of a whole ResourceList: stdin text -> Python data -> stdout text.
+BARE = {
+    "yaml_rs": "import sys, yaml_rs; sys.stdout.write(yaml_rs.dumps(yaml_rs.loads(sys.stdin.read())))",
+    "ryaml": "import sys, ryaml; sys.stdout.write(ryaml.dumps(ryaml.loads(sys.stdin.read())))",
+    "PyYAML C": "import sys, yaml; yaml.dump(yaml.load(sys.stdin, Loader=yaml.CSafeLoader), sys.stdout, Dumper=yaml.CSafeDumper)",
+}
+# Text -> C++ tree -> text, no Python objects: shown for reference, not a bar a
+# Python function that edits data could ever meet.
+TREE_ONLY = {
+    "rapidyaml (tree only)": "import sys, ryml; sys.stdout.write(ryml.emit_yaml(ryml.parse_in_arena(sys.stdin.buffer.read())))",
+}
+IMPORTS = {"yaml_rs": "yaml_rs", "ryaml": "ryaml", "PyYAML C": "yaml", "rapidyaml (tree only)": "ryml"}
+
+
+def best(cmd: list[str], stdin: Path | None, repeat: int, env: dict | None = None, cwd: Path | None = None) -> float:
+    """Best wall time of ``repeat`` runs; the command must succeed."""
+    times = []
+    for _ in range(repeat):
+        with open(stdin or os.devnull, "rb") as source:
+            start = time.perf_counter()
+            done = subprocess.run(cmd, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
+            times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"bench: {' '.join(cmd)} failed: {done.stderr.decode()[-500:]}")
+    return min(times)
+
+
+def installed(module: str) -> bool:
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def bench_parse_emit(work: Path, sizes: tuple[int, ...]) -> list[str]:
+    lines = ["## kfn vs bare parse+emit (seconds, best of N fresh processes)", ""]
+    libs = [name for name in {**BARE, **TREE_ONLY} if installed(IMPORTS[name])]
+    lines.append("| items | kfn | " + " | ".join(libs) + " | kfn / fastest bare |")
+    lines.append("|---:|---:|" + "---:|" * len(libs) + "---:|")
+    verdicts = []
+    for size in sizes:
+        path = work / f"rl-{size}.yaml"
+        path.write_text(resource_list(size, CONFIG))
+        repeat = 7 if size <= 10 else 5 if size <= 1000 else 3
+        kfn = best(KFN, path, repeat)
+        row = {}
+        for name in libs:
+            code = {**BARE, **TREE_ONLY}[name]
+            row[name] = best([PY, "-c", code], path, 1 if name == "PyYAML C" and size > 1000 else repeat)
+        fastest_name = min((n for n in row if n in BARE), key=row.get)
+        ratio = kfn / row[fastest_name]
+        lines.append(f"| {size:,} | {kfn:.3f} | " + " | ".join(f"{row[n]:.3f}" for n in libs) + f" | {ratio:.2f}x ({fastest_name}) |")
+        if size == max(sizes):
+            verdicts.append(f"- kfn within 1.5x of the fastest bare parse+emit at {size:,} items: {ratio:.2f}x -> {verdict(ratio <= 1.5)}")
+    lines += ["", f"Items: every block of 10 holds {EDITED_PER_BLOCK} resources kfn edits (GPU Deployment + probes, model PVC, StatefulSet).", ""]
+    return lines + verdicts
+
+
+def kustomize_dir(work: Path, size: int, with_plugin: bool) -> Path:
+    overlay = work / f"kustomize-{size}-{'kfn' if with_plugin else 'plain'}"
+    overlay.mkdir()
+    (overlay / "resources.yaml").write_text(stream(size))
+    text = "resources:\n- resources.yaml\n"
+    if with_plugin:
+        (overlay / "aipatches.yaml").write_text(CONFIG)
+        text += "transformers:\n- aipatches.yaml\n"
+    (overlay / "kustomization.yaml").write_text(text)
+    return overlay
+
+
+def timing_plugin_home(work: Path, log: Path) -> Path:
+    """A plugin home whose AIPatches runs the real plugin and logs its wall time."""
+    home = work / "timed-plugin"
+    target = home / "kfn.ai-gitops.dev" / "v1alpha1" / "aipatches"
+    target.mkdir(parents=True)
+    real = PLUGIN_HOME / "kfn.ai-gitops.dev" / "v1alpha1" / "aipatches" / "AIPatches"
+    wrapper = target / "AIPatches"
+    wrapper.write_text(
+        f"#!{PY}\nimport subprocess, sys, time\n"
+        f"start = time.perf_counter()\ndone = subprocess.run([{str(real)!r}, *sys.argv[1:]])\n"
+        f"open({str(log)!r}, 'a').write(f'{{time.perf_counter() - start}}\\n')\nsys.exit(done.returncode)\n"
+    )
+    wrapper.chmod(0o755)
+    return home
+
+
+def bench_kustomize(work: Path, sizes: tuple[int, ...]) -> list[str]:
+    kubectl = shutil.which("kubectl", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if kubectl is None:
+        return ["## kubectl kustomize", "", "skipped: kubectl not on PATH"]
+    lines = ["## kubectl kustomize with and without the kfn plugin (seconds)", ""]
+    lines += ["| resources | build without kfn | build with kfn | kfn inside the build | kfn share |", "|---:|---:|---:|---:|---:|"]
+    log = work / "plugin-times.txt"
+    timed_home = timing_plugin_home(work, log)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    verdicts = []
+    for size in sizes:
+        plain = best([kubectl, "kustomize", str(kustomize_dir(work, size, False))], None, 3, env)
+        overlay = kustomize_dir(work, size, True)
+        cmd = [kubectl, "kustomize", "--enable-alpha-plugins", str(overlay)]
+        with_kfn = best(cmd, None, 3, {**env, "KUSTOMIZE_PLUGIN_HOME": str(PLUGIN_HOME)})
+        log.write_text("")
+        best(cmd, None, 3, {**env, "KUSTOMIZE_PLUGIN_HOME": str(timed_home)})
+        own = min(float(t) for t in log.read_text().split())
+        share = own / with_kfn
+        lines.append(f"| {size:,} | {plain:.3f} | {with_kfn:.3f} | {own:.3f} | {share:.1%} |")
+        if size >= 300:
+            verdicts.append(f"- kfn's own time under 10% of the kustomize build at {size:,} resources: {share:.1%} -> {verdict(share < 0.10)}")
+    return lines + [""] + verdicts
+
+
+def bench_startup(work: Path) -> list[str]:
+    path = work / "rl-10.yaml"
+    kfn = best(KFN, path, 15)
+    bare = best([PY, "-c", "import yaml"], None, 15)
+    ratio = kfn / bare
+    return [
+        "## start-up (seconds)",
+        "",
+        "| kfn on 10 items | python -c 'import yaml' | ratio |",
+        "|---:|---:|---:|",
+        f"| {kfn:.3f} | {bare:.3f} | {ratio:.2f}x |",
+        "",
+        f"- kfn on 10 items within 2x of `python -c 'import yaml'`: {ratio:.2f}x -> {verdict(ratio <= 2.0)}",
+    ]
+
+
+def main() -> int:
+    started = time.perf_counter()
+    print(f"kfn benchmark: {sys.executable} ({sys.version.split()[0]}), {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    print(f"kfn command: {' '.join(KFN)}; YAML backend: {os.environ.get('KFN_YAML', 'yaml-rs')}\n")
+    with tempfile.TemporaryDirectory(prefix="kfn-bench-") as tmp:
+        work = Path(tmp)
+        sections = [
+            bench_parse_emit(work, (10, 1000, 10000)),
+            bench_kustomize(work, (10, 300, 1000)),
+            bench_startup(work),
+        ]
+    for section in sections:
+        print("\n".join(section) + "\n", flush=True)
+    print(f"total bench time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
