@@ -46,7 +46,10 @@ def render_copy(repo: Repo, scratch: Path) -> str:
     shutil.copytree(repo.root, scratch, ignore=ignore_for_copy(repo.root), symlinks=True, dirs_exist_ok=True)
     # VENV names the environment this validator runs in, so the copy sets up nothing.
     args = ["make", "--no-print-directory", "-s", "render", f"VENV={sys.prefix}"]
-    result = subprocess.run(args, cwd=scratch, capture_output=True, text=True, check=False)
+    try:
+        result = subprocess.run(args, cwd=scratch, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        return "`make` is not installed"
     return tools.first_error_line(result.stderr or result.stdout) if result.returncode else ""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -66,12 +67,11 @@ def run_stages(ctx: Context, stages: list[str], progress: Callable[[int, str, li
     return parse + found
 
 
-def summary(problems: list[Problem], stages: list[str], seconds: float, documents: int) -> str:
+def summary(problems: list[Problem], stages: list[str], seconds: float, documents: int | None) -> str:
     if not problems:
-        return f"validate: OK, {len(stages)} stages, {documents} documents Flux applies, 0 problems ({seconds:.1f}s)"
-    counts = {}
-    for p in problems:
-        counts[p.stage] = counts.get(p.stage, 0) + 1
+        counted = f", {documents} documents Flux applies" if documents is not None else ""
+        return f"validate: OK, {len(stages)} stage{'s' * (len(stages) != 1)}{counted}, 0 problems ({seconds:.1f}s)"
+    counts = Counter(p.stage for p in problems)
     per_stage = ", ".join(f"{stage} {n}" for stage, n in counts.items())
     noun = "problem" if len(problems) == 1 else "problems"
     return f"validate: {len(problems)} {noun} ({per_stage}) ({seconds:.1f}s)"
@@ -92,6 +92,7 @@ def validate(root: Path, kubernetes_version: str, stages: list[str], age_key: Pa
     started = time.perf_counter()
     problems = run_stages(ctx, stages, progress)
     out.write("".join(p.render() for p in problems))
-    documents = len(ctx.applied()) if "flux" in ctx.__dict__ else 0
+    # Only count when a stage already built the Flux paths (a drift-only run never does).
+    documents = len(ctx.applied()) if "flux" in ctx.__dict__ else None
     out.write(summary(problems, stages, time.perf_counter() - started, documents) + "\n")
     return 1 if problems else 0
