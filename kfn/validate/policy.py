@@ -21,7 +21,6 @@ from kfn.validate.repo import Manifest
 
 STAGE = "policy"
 EXCLUDE_LABEL = "velero.io/exclude-from-backup"
-GPU_RESOURCE_PREFIXES = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/")
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 
 
@@ -165,7 +164,7 @@ def check_backups(applied: list[Manifest], label: str) -> list[Problem]:
 
 def uses_gpu(container: dict) -> bool:
     limits = (container.get("resources") or {}).get("limits") or {}
-    return any(str(k).startswith(GPU_RESOURCE_PREFIXES) for k in limits)
+    return any(k in checks.GPU_RESOURCES or str(k).endswith("/gpu") for k in limits)
 
 
 def check_workloads(applied: list[Manifest]) -> list[Problem]:

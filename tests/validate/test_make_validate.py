@@ -197,3 +197,33 @@ def test_unknown_field_in_a_flux_kustomization(repo):
     assert outcome.returncode != 0
     assert outcome.stages == {"schema": 1}
     outcome.problem("Kustomization/apps: spec: Additional properties are not allowed ('prunne' was unexpected)")
+
+
+def test_claim_without_backup_tier(repo):
+    repo.edit("kubernetes/infrastructure/base/storage/ollama-models.yaml", "    ai-gitops.dev/data-class: models\n", "")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"policy": 1}
+    line = outcome.problem("PersistentVolumeClaim/ollama-models", "no backup tier")
+    assert "metadata.labels.backup.velero.io/backup-tier" in line and "ai-gitops.dev/data-class" in line
+
+
+def test_tier_that_no_schedule_selects(repo):
+    repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"policy": 1}
+    line = outcome.problem("PersistentVolumeClaim/whisper-models")
+    assert f"tier Daily but no Velero Schedule selects it in namespace {DEFAULTS['namespace']}" in line
+
+
+def test_workload_without_probes(repo):
+    repo.edit(f"{BASE}/open-webui/deployment.yaml", "    ai-gitops.dev/probes: open-webui\n", "")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert outcome.stages == {"policy": 2}
+    for probe in ("livenessProbe", "readinessProbe"):
+        outcome.problem("Deployment/open-webui", f"containers[open-webui].{probe}: missing")
