@@ -11,7 +11,7 @@ import json
 
 import yaml
 
-from validate_repo import TEMPLATE, age_identity
+from validate_repo import TEMPLATE, Outcome, age_identity
 
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 BASE = "kubernetes/apps/base/ai"
@@ -20,6 +20,14 @@ SECRET = f"{BASE}/open-webui/secret.sops.yaml"
 
 def rendered(repo, layer: str, name: str) -> str:
     return f"kubernetes/rendered/{repo.cluster}/{layer}/{name}"
+
+
+def failing(repo, **stages: int) -> Outcome:
+    """`make validate` fails, with exactly these problem counts per stage."""
+    outcome = repo.validate()
+    assert outcome.returncode != 0, outcome.stdout
+    assert outcome.stages == stages, outcome.stdout
+    return outcome
 
 
 def add_to_infrastructure(repo, name: str, manifest: str) -> None:
@@ -44,9 +52,7 @@ def test_edited_base_without_render_is_drift(repo):
     limits = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     before, limits["memory"] = limits["memory"], "7Gi" if limits["memory"] != "7Gi" else "8Gi"
     repo.file(base).write_text(yaml.safe_dump(deployment, sort_keys=False))
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"drift": 1}
+    outcome = failing(repo, drift=1)
     line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml"))
     assert "differs from what `make render` produces" in line and "run `make render` and commit the result" in line
     diff = [" ".join(d.split()) for d in outcome.lines if d.startswith("    ")]  # the short diff under the line
@@ -56,9 +62,7 @@ def test_edited_base_without_render_is_drift(repo):
 def test_decrypted_secret_is_reported_in_source_and_render(repo):
     repo.sops("decrypt", "--in-place", SECRET)
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"secrets": 2}
+    outcome = failing(repo, secrets=2)
     outcome.problem(f"{SECRET}: Secret/open-webui-secrets: sops: not encrypted: a plaintext Secret is committed")
     outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.yaml"), "plaintext Secret in the tree")
 
@@ -70,9 +74,7 @@ def test_secret_for_another_age_key(repo):
                         "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin", stdin=plaintext)
     repo.file(SECRET).write_text(foreign)
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"secrets": 2}
+    outcome = failing(repo, secrets=2)
     line = outcome.problem(f"{SECRET}: Secret/open-webui-secrets: sops.age: encrypted for {recipient[:12]}")
     assert "not for the repo's recipient" in line
     outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.sops.yaml"), "does not decrypt with age.agekey")
@@ -94,9 +96,7 @@ spec:
   ports: [{{port: 80}}]
 """)
     repo.render()  # kfn renders each layer alone: it cannot see the clash
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"policy": 1}
+    outcome = failing(repo, policy=1)
     line = outcome.problem(f"LoadBalancer IP {ip} is already used by Service")
     assert "Service/" in line and "give each LoadBalancer Service its own address" in line
 
@@ -105,9 +105,7 @@ def test_duplicate_ip_in_one_layer_stops_the_render(repo):
     ip = DEFAULTS["open_webui_ip"]
     repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], ip)
     assert repo.make("render").returncode != 0  # kfn refuses it while rendering the apps layer
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"drift": 1}
+    outcome = failing(repo, drift=1)
     line = outcome.problem("Makefile: -: render: `make render` fails on the current sources")
     assert f"LoadBalancer IP {ip} is already used by Service ai/open-webui" in line
 
@@ -116,9 +114,7 @@ def test_ip_outside_the_pool(repo):
     outside = "10.10.3.27"
     repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], outside)
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"policy": 1}
+    outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
     assert f"{outside} is outside every LoadBalancer pool ({DEFAULTS['lb_pool']}" in line
 
@@ -145,9 +141,7 @@ spec:
             limits: {cpu: "2", memory: 8Gi}
 """)
     repo.render()  # within budget for the infrastructure layer alone
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"policy": 1}
+    outcome = failing(repo, policy=1)
     capacity = int(DEFAULTS["gpu_count"]) * int(DEFAULTS["gpu_time_slicing_replicas"])
     line = outcome.problem(rendered(repo, "infrastructure", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
     assert f"= {capacity}" in line
@@ -155,18 +149,14 @@ spec:
 
 def test_flux_kustomization_with_missing_path(repo):
     repo.edit(f"clusters/{repo.cluster}/apps.yaml", f"rendered/{repo.cluster}/apps", "rendered/staging/apps")
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"flux": 1}
+    outcome = failing(repo, flux=1)
     outcome.problem(f"clusters/{repo.cluster}/apps.yaml: Kustomization/apps: spec.path: ./kubernetes/rendered/staging/apps does not exist")
 
 
 def test_depends_on_cycle(repo):
     path = repo.file(f"clusters/{repo.cluster}/infrastructure.yaml")
     path.write_text(path.read_text().replace("  prune: true\n", "  prune: true\n  dependsOn:\n    - name: apps\n"))
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"flux": 1}
+    outcome = failing(repo, flux=1)
     line = outcome.problem("spec.dependsOn: dependency cycle")
     assert "apps -> infrastructure -> apps" in line or "infrastructure -> apps -> infrastructure" in line
 
@@ -174,9 +164,7 @@ def test_depends_on_cycle(repo):
 def test_wrong_api_version_of_a_builtin_kind(repo):
     repo.edit(f"{BASE}/ollama/deployment.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1beta1")
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"schema": 1}
+    outcome = failing(repo, schema=1)
     line = outcome.problem(rendered(repo, "apps", "ai/deployment-ollama.yaml"), "Deployment/ollama: apiVersion:")
     assert "no schema for apps/v1beta1 Deployment" in line and "use apiVersion apps/v1" in line
 
@@ -184,27 +172,21 @@ def test_wrong_api_version_of_a_builtin_kind(repo):
 def test_wrong_api_version_of_a_crd(repo):
     repo.edit("kubernetes/infrastructure/base/network/lb-pool.yaml", "apiVersion: cilium.io/v2\n", "apiVersion: cilium.io/v2alpha1\n")
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"schema": 1}
+    outcome = failing(repo, schema=1)
     line = outcome.problem("CiliumLoadBalancerIPPool/", "apiVersion:")
     assert "no schema for cilium.io/v2alpha1 CiliumLoadBalancerIPPool" in line and "use apiVersion cilium.io/v2" in line
 
 
 def test_unknown_field_in_a_flux_kustomization(repo):
     repo.edit(f"clusters/{repo.cluster}/apps.yaml", "  prune: true\n", "  prune: true\n  prunne: false\n")
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"schema": 1}
+    outcome = failing(repo, schema=1)
     outcome.problem("Kustomization/apps: spec: Additional properties are not allowed ('prunne' was unexpected)")
 
 
 def test_claim_without_backup_tier(repo):
     repo.edit("kubernetes/infrastructure/base/storage/ollama-models.yaml", "    ai-gitops.dev/data-class: models\n", "")
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"policy": 1}
+    outcome = failing(repo, policy=1)
     line = outcome.problem("PersistentVolumeClaim/ollama-models", "no backup tier")
     assert "metadata.labels.backup.velero.io/backup-tier" in line and "ai-gitops.dev/data-class" in line
 
@@ -212,9 +194,7 @@ def test_claim_without_backup_tier(repo):
 def test_tier_that_no_schedule_selects(repo):
     repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"policy": 1}
+    outcome = failing(repo, policy=1)
     line = outcome.problem("PersistentVolumeClaim/whisper-models")
     assert f"tier Daily but no Velero Schedule selects it in namespace {DEFAULTS['namespace']}" in line
 
@@ -222,8 +202,6 @@ def test_tier_that_no_schedule_selects(repo):
 def test_workload_without_probes(repo):
     repo.edit(f"{BASE}/open-webui/deployment.yaml", "    ai-gitops.dev/probes: open-webui\n", "")
     repo.render()
-    outcome = repo.validate()
-    assert outcome.returncode != 0
-    assert outcome.stages == {"policy": 2}
+    outcome = failing(repo, policy=2)
     for probe in ("livenessProbe", "readinessProbe"):
         outcome.problem("Deployment/open-webui", f"containers[open-webui].{probe}: missing")
