@@ -51,8 +51,12 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"kfn {__version__}\n")
         return 0
+    import gc
+
     from kfn.errors import KfnError
 
+    # A short run that builds millions of acyclic objects: the cycle collector only costs time.
+    gc.disable()
     try:
         text = sys.stdin.buffer.read().decode("utf-8")
         out, notes, code = _run(args, text)
