@@ -137,3 +137,16 @@ def test_multi_document_stream_keeps_untouched_documents_verbatim(backend: str) 
     assert [d["kind"] for d in source.items] == ["A", "B", "C"]
     changed = [source.items[0], {"kind": "B", "metadata": {"name": "b2"}}, source.items[2]]
     assert yamlio.write_stream(source, changed) == "# first\nkind: A # note\nmetadata: {name: a}\n---\nkind: B\nmetadata:\n  name: b2\n---\nkind: C\n"
+
+
+def test_tabs_in_block_scalars_and_a_missing_final_newline_still_split(backend: str) -> None:
+    text = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        "- kind: ConfigMap\n  metadata: {name: make}\n  data:\n    Makefile: |\n      all:\n      \techo tab\n"
+        "- kind: ConfigMap\n  metadata: {name: last}"
+    )
+    source = yamlio.read_resource_list(text)
+    assert source.chunks is not None
+    assert source.items[0]["data"]["Makefile"] == "all:\n\techo tab\n"
+    out = yamlio.write_resource_list(source, source.items, [])
+    assert out == text + "\n"
