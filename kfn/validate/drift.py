@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -47,7 +46,7 @@ def render_copy(repo: Repo, scratch: Path) -> str:
     # VENV names the environment this validator runs in, so the copy sets up nothing.
     args = ["make", "--no-print-directory", "-s", "render", f"VENV={sys.prefix}"]
     try:
-        result = subprocess.run(args, cwd=scratch, capture_output=True, text=True, check=False)
+        result = tools.run(args, cwd=scratch)
     except FileNotFoundError:
         return "`make` is not installed"
     return tools.first_error_line(result.stderr or result.stdout) if result.returncode else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,22 +19,13 @@ def tool(name: str) -> str:
     return found
 
 
-def run(args: list[str], *, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, check=False)
+def run(args: list[str], *, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, cwd=cwd, check=False)
 
 
-def kustomize(directory: Path, *, plugin_home: Path | None = None) -> subprocess.CompletedProcess:
-    """``kubectl kustomize``: plain like kustomize-controller, or with kfn's legacy plugin."""
-    args = [tool("kubectl"), "kustomize", str(directory)]
-    env = None
-    if plugin_home is None:
-        # kustomize-controller loads files from anywhere inside the source (LoadRestrictionsNone).
-        args += ["--load-restrictor", "LoadRestrictionsNone"]
-    else:
-        args.append("--enable-alpha-plugins")
-        env = dict(os.environ, KUSTOMIZE_PLUGIN_HOME=str(plugin_home))
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return run(args, env=env)
+def kustomize(directory: Path) -> subprocess.CompletedProcess:
+    """Plain ``kubectl kustomize`` as kustomize-controller runs it: no plugins, files loaded from anywhere."""
+    return run([tool("kubectl"), "kustomize", str(directory), "--load-restrictor", "LoadRestrictionsNone"])
 
 
 def first_error_line(stderr: str) -> str:
