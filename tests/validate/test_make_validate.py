@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
-from validate_repo import TEMPLATE, Outcome, age_identity
+from validate_repo import TEMPLATE, Outcome, Repo, age_identity, bake
 
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 BASE = "kubernetes/apps/base/ai"
@@ -43,6 +44,16 @@ def test_untouched_bake_passes(repo):
     outcome = repo.validate()
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     assert outcome.stages == {}
+    assert outcome.lines[-1].startswith("validate: OK, 5 stages, ")
+
+
+@pytest.mark.parametrize("answers", [
+    {"lb_provider": "metallb", "lb_pool": "10.10.2.24-10.10.2.30", "gpu_vendor": "amd", "gpu_count": "3", "enable_qdrant": "yes", "enable_litellm": "yes"},
+    {"gpu_vendor": "intel", "gpu_count": "3", "gpu_time_slicing_replicas": "1", "cluster_name": "lab", "namespace": "ml"},
+], ids=["metallb-amd-every-service", "intel-lab-ml"])
+def test_other_untouched_bakes_pass(answers, tmp_path):
+    outcome = Repo(bake(tmp_path, **answers)).validate()
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     assert outcome.lines[-1].startswith("validate: OK, 5 stages, ")
 
 
