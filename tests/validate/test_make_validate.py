@@ -45,6 +45,7 @@ def test_untouched_bake_passes(repo):
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     assert outcome.stages == {}
     assert outcome.lines[-1].startswith("validate: OK, 5 stages, ")
+    assert repo.validate().stdout == outcome.stdout  # the report depends only on the tree
 
 
 @pytest.mark.parametrize("answers", [
@@ -68,6 +69,7 @@ def test_edited_base_without_render_is_drift(repo):
     assert "differs from what `make render` produces" in line and "run `make render` and commit the result" in line
     diff = [" ".join(d.split()) for d in outcome.lines if d.startswith("    ")]  # the short diff under the line
     assert f"- memory: {before}" in diff and f"+ memory: {limits['memory']}" in diff
+    assert repo.validate().stdout == outcome.stdout
 
 
 def test_decrypted_secret_is_reported_in_source_and_render(repo):

@@ -17,7 +17,7 @@ TEMPLATE = Path(__file__).resolve().parents[2]
 # This interpreter's virtualenv holds the generated repo's requirements: `make VENV=...`
 # reuses it instead of creating .venv in every copy.
 VENV = Path(sys.prefix)
-SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*?)\) )")
+SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*)\)$)")
 
 
 def env(**extra: str) -> dict[str, str]:
