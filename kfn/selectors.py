@@ -26,23 +26,26 @@ POD_SPEC_PATHS = {
 }
 WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
 
+# Kinds kfn leaves alone, with the apiVersion prefix that makes them the tool's own kind.
+_SKIPPED_KINDS = {
+    "Kptfile": "",
+    "Kustomization": "kustomize.config.k8s.io/",
+    "Component": "kustomize.config.k8s.io/",
+    CONFIG_KIND: GROUP + "/",
+}
+_NO_ANNOTATIONS: dict = {}  # shared empty result: callers only read it
+
 
 def annotations(item: dict) -> dict:
     meta = item.get("metadata")
     found = meta.get("annotations") if isinstance(meta, dict) else None
-    return found if isinstance(found, dict) else _NONE
-
-
-_NONE: dict = {}  # shared empty result: callers only read it
+    return found if isinstance(found, dict) else _NO_ANNOTATIONS
 
 
 def marker(item: dict, name: str) -> str | None:
     """A marker annotation's value as text (annotations are strings; tolerate numbers)."""
     value = annotations(item).get(name)
     return None if value is None else str(value).strip()
-
-
-_SKIPPED_KINDS = {"Kptfile": "", "Kustomization": "kustomize.config.k8s.io/", "Component": "kustomize.config.k8s.io/", CONFIG_KIND: GROUP + "/"}
 
 
 def is_skipped(item: dict) -> bool:
