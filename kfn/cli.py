@@ -26,10 +26,10 @@ Reference: kfn/README.md.
 
 
 def _run(args: list[str], text: str) -> tuple[str, list[str], int]:
-    from kfn import yamlio
+    from kfn import wire
     from kfn.errors import InputError
 
-    if yamlio.looks_like_resource_list(text):
+    if wire.looks_like_resource_list(text):
         from kfn import krm
 
         out, code = krm.run(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kfn import core, selectors, yamlio
+from kfn import core, selectors, wire
 from kfn.config import parse_config
 
 
@@ -11,7 +11,7 @@ def run(text: str) -> tuple[str, int]:
 
     Raises ``KfnError`` before producing any output when stdin or the config is unusable.
     """
-    source = yamlio.read_resource_list(text, exact_if=selectors.is_editable_source)
+    source = wire.read_resource_list(text, exact_if=selectors.is_editable_source)
     config = parse_config(source.function_config)
     items, results = core.process(source.items, config)
-    return yamlio.write_resource_list(source, items, results), int(core.has_errors(results))
+    return wire.write_resource_list(source, items, results), int(core.has_errors(results))

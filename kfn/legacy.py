@@ -6,7 +6,7 @@ only on failure, so results become one stderr line each.
 
 from __future__ import annotations
 
-from kfn import core, selectors, yamlio
+from kfn import core, selectors, wire, yamlio
 from kfn.config import Config, parse_config
 from kfn.errors import ConfigError
 from kfn.results import display
@@ -24,6 +24,6 @@ def read_config(path: str) -> Config:
 def run(text: str, config_path: str) -> tuple[str, list[str], int]:
     """(output stream, stderr lines, exit code)."""
     config = read_config(config_path)
-    source = yamlio.read_stream(text, exact_if=selectors.is_editable_source)
+    source = wire.read_stream(text, exact_if=selectors.is_editable_source)
     items, results = core.process(source.items, config)
-    return yamlio.write_stream(source, items), [display(r) for r in results], int(core.has_errors(results))
+    return wire.write_stream(source, items), [display(r) for r in results], int(core.has_errors(results))

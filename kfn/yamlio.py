@@ -1,28 +1,26 @@
-"""YAML in and out: YAML 1.2 meaning, verbatim pass-through, block style, no aliases.
+"""YAML documents in and out: YAML 1.2 meaning, block style, no aliases.
 
 Two parse backends give the same values: yaml-rs (fast, the default) and PyYAML
 with a YAML 1.2 core-schema resolver (``KFN_YAML=pyyaml``, also used whenever
 yaml-rs is not installed). The emitter is our own, so both backends write the
 same bytes.
 
-Why the block splitter: kpt and kustomize send block-style ResourceLists and
-multi-document streams. Cutting the text into one chunk per item lets kfn write
-every item it did not change back byte for byte (comments, key order, quoting
-and YAML 1.1 traps such as ``yes`` or ``0777`` all survive) and keeps the cost
-of a run close to a bare parse. Input the splitter cannot cut safely (flow
-style, JSON, directives, CRLF) is parsed whole and re-emitted.
-
 Plain scalars in items kfn edits keep their source text (``0777`` stays
 ``0777``, ``on`` stays ``on``): the exact loader wraps them in ``Plain*``
-types that the emitter writes back verbatim.
+types that the emitter writes back verbatim. ``kfn.wire`` cuts whole
+ResourceLists and streams into per-item texts on top of this module.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from _json import encode_basestring  # the C half of json: no json package import at start-up
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
+
+try:
+    from _json import encode_basestring  # the C half of json: no json package import at start-up
+except ImportError:  # pragma: no cover - Python builds without the C accelerator
+    from json.encoder import py_encode_basestring as encode_basestring
 
 from kfn.errors import InputError
 
@@ -233,13 +231,13 @@ def _parse_fast(text: str) -> Any:
         raise InputError("invalid YAML: " + " ".join(str(err).split())) from None
 
 
-def _parse_exact(text: str) -> Any:
+def parse_exact(text: str) -> Any:
     from kfn import pyyaml_core
 
     return pyyaml_core.load(text)
 
 
-def _exact_round_trip(text: str) -> bool:
+def exact_round_trip(text: str) -> bool:
     """True when every plain scalar in ``text`` survives yaml-rs plus our emitter."""
     if _SUSPECT.search(text) is None:
         return True
@@ -267,234 +265,8 @@ _TOKEN = re.compile(
 
 def parser(*, exact: bool = False) -> Callable[[str], Any]:
     """The function that parses one document; ``exact`` keeps the source text of plain scalars."""
-    return _parse_exact if exact or backend() == "pyyaml" else _parse_fast
+    return parse_exact if exact or backend() == "pyyaml" else _parse_fast
 
 
 def parse(text: str, *, exact: bool = False) -> Any:
     return parser(exact=exact)(text)
-
-
-# --- block splitting ---------------------------------------------------------
-
-# A line at column 0 that is not a sequence entry or comment (searched in "\n" + text).
-_TOP_LEVEL = re.compile(r"\n(?!-[ \n])([^ \n#][^\n]*)")
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?:[ \t]+(.*))?$")
-
-
-class Chunked:
-    """Parsed items plus, when the input could be cut, each item's source text."""
-
-    api_version = "config.kubernetes.io/v1"
-
-    def __init__(self, items: list, chunks: list[str] | None, dash_indent: int = 0) -> None:
-        self.items = items
-        self.chunks = chunks
-        self.dash_indent = dash_indent
-
-    def text_of(self, index: int, item: Any) -> str | None:
-        """The verbatim source of item ``index`` if ``item`` is still that parsed object."""
-        if self.chunks is not None and self.items[index] is item:
-            return self.chunks[index]
-        return None
-
-    def leading_comments(self, index: int) -> str:
-        """Comment lines before item ``index`` in the input, kept when the item is re-emitted."""
-        if self.chunks is None:
-            return ""
-        lines = self.chunks[index].split("\n")
-        kept = []
-        for line in lines:
-            if line.strip() and not line.lstrip().startswith("#"):
-                break
-            kept.append(line + "\n")
-        return "".join(kept)
-
-
-def _split_items(region: str) -> tuple[list[str], int] | None:
-    """Cut the body of a block ``items:`` sequence into one text per entry.
-
-    Patterns start with a literal newline (the region gets one in front) so the
-    regex engine can skip ahead instead of testing every position.
-    """
-    text = "\n" + region
-    first = re.search(r"\n( *)-[ \n]", text)
-    if first is None:
-        return ([], 0) if _only_comments(region) else None
-    n = len(first.group(1))
-    if n and re.search(r"\n {0,%d}[^ \n#]" % (n - 1), text):
-        return None  # something less indented than the entries
-    if re.search(r"\n {%d}(?!-[ \n])[^ \n#]" % n, text):
-        return None  # something at the entries' indent that is not an entry
-    starts = [m.start() for m in re.finditer(r"\n {%d}-[ \n]" % n, text)]  # == line start in region
-    starts[0] = 0  # leading comments travel with the first item
-    starts.append(len(region))
-    return [region[a:b] for a, b in zip(starts, starts[1:])], n
-
-
-def _only_comments(text: str) -> bool:
-    return all(not line.strip() or line.lstrip().startswith("#") for line in text.split("\n"))
-
-
-def _splittable(text: str) -> bool:
-    """No CRLF, directives or document markers (substring tests: far cheaper than a regex)."""
-    return not ("\r" in text or text.startswith(("%", "---", "...")) or "\n%" in text or "\n---" in text or "\n..." in text)
-
-
-def _parse_chunks(chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:
-    load = parser()
-    check_exact = exact_if is not None and load is not _parse_exact
-    items = []
-    for chunk in chunks:
-        parsed = load(chunk)
-        if not isinstance(parsed, list) or len(parsed) != 1:
-            return None
-        item = parsed[0]
-        if check_exact and exact_if(chunk, item) and not _exact_round_trip(chunk):
-            item = _parse_exact(chunk)[0]
-        items.append(item)
-    return items
-
-
-class ResourceList(Chunked):
-    """An input ResourceList: its items (with source chunks) and functionConfig."""
-
-    def __init__(self, header: dict, items: list, chunks: list[str] | None, dash_indent: int = 0) -> None:
-        super().__init__(items, chunks, dash_indent)
-        self.header = header
-        if header.get("apiVersion") == "config.kubernetes.io/v1beta1":
-            self.api_version = "config.kubernetes.io/v1beta1"  # answer in the caller's version
-
-    @property
-    def function_config(self) -> Any:
-        return self.header.get("functionConfig")
-
-
-def _strip_doc_start(text: str) -> str:
-    return text[4:] if text.startswith("---\n") else text
-
-
-def looks_like_resource_list(text: str) -> bool:
-    """Rule 1 without a full parse: a top-level ``kind: ResourceList``."""
-    if re.search(r"^kind:[ \t]*[\"']?ResourceList[\"']?[ \t]*(?:#.*)?$", text, re.M):
-        return True
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        doc = parse(text)
-        return isinstance(doc, dict) and doc.get("kind") == "ResourceList"
-    return False
-
-
-def read_resource_list(text: str, exact_if: Callable[[str, Any], bool] | None = None) -> ResourceList:
-    """Parse a KRM ResourceList; ``exact_if(text, item)`` marks items that will be edited."""
-    body = _strip_doc_start(text)
-    cut = _cut_resource_list(body, exact_if) if _splittable(body) else None
-    if cut is None:
-        doc = parse(text, exact=True)
-        _check_resource_list(doc)
-        return ResourceList(doc, list(doc.get("items") or []), None)
-    return cut
-
-
-def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -> ResourceList | None:
-    text = "\n" + body
-    tops = list(_TOP_LEVEL.finditer(text))
-    items_at = None
-    for i, m in enumerate(tops):
-        key = _SIMPLE_KEY.match(m.group(1))
-        if key is None:
-            return None
-        if key.group(1) == "items":
-            inline = (key.group(2) or "").split("#")[0].strip()
-            if inline not in ("", "[]"):
-                return None
-            items_at = i
-    if items_at is None:
-        return None
-    start = min(tops[items_at].end() + 1, len(text))
-    end = tops[items_at + 1].start() + 1 if items_at + 1 < len(tops) else len(text)
-    split = _split_items(text[start:end])
-    if split is None:
-        return None
-    chunks, n = split
-    header = parse(text[1:start] + text[end:])
-    _check_resource_list(header)
-    items = _parse_chunks(chunks, exact_if)
-    if items is None:
-        return None
-    return ResourceList(header, items, chunks, n)
-
-
-def _check_resource_list(doc: Any) -> None:
-    if not isinstance(doc, dict):
-        raise InputError("stdin: expected a ResourceList mapping, got " + type(doc).__name__)
-    if doc.get("kind") != "ResourceList":
-        raise InputError(f'stdin: kind "{doc.get("kind")}" is not ResourceList')
-    items = doc.get("items")
-    if items is not None and not isinstance(items, list):
-        raise InputError("stdin: ResourceList items is not a list")
-    for i, item in enumerate(items or []):
-        if not isinstance(item, dict):
-            raise InputError(f"stdin: items[{i}] is not a mapping")
-
-
-def write_resource_list(source: Chunked, items: list, results: list[dict]) -> str:
-    """The output ResourceList: unchanged items verbatim, changed ones re-emitted."""
-    out = [f"apiVersion: {source.api_version}\nkind: ResourceList\n"]
-    out.append("items:\n" if items else "items: []\n")
-    for i, item in enumerate(items):
-        text = source.text_of(i, item)
-        out.append(text if text is not None else source.leading_comments(i) + dump_item(item, source.dash_indent))
-    if out[-1] and not out[-1].endswith("\n"):
-        out.append("\n")
-    if results:
-        out.append("results:\n")
-        out.extend(dump_item(r, 0) for r in results)
-    return "".join(out)
-
-
-# --- multi-document streams (legacy exec plugin) -------------------------------
-
-_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:#.*)?$", re.M)
-
-
-def _cut_stream(text: str) -> Iterator[str]:
-    pos = 0
-    for m in _DOC_MARKER.finditer(text):
-        yield text[pos : m.start()]
-        pos = m.end() + 1
-    yield text[pos:]
-
-
-def read_stream(text: str, exact_if: Callable[[str, Any], bool] | None = None) -> Chunked:
-    """Parse a multi-document stream of resources (what kustomize hands a legacy plugin)."""
-    if "\r" in text or re.search(r"^(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", text, re.M):
-        from kfn import pyyaml_core
-
-        docs = [d for d in pyyaml_core.load_all(text) if d is not None]
-        return Chunked(_checked_docs(docs), None)
-    chunks = [c for c in _cut_stream(text) if not _only_comments(c)]
-    load = parser()
-    check_exact = exact_if is not None and load is not _parse_exact
-    docs = []
-    for chunk in chunks:
-        doc = load(chunk)
-        if check_exact and isinstance(doc, dict) and exact_if(chunk, doc) and not _exact_round_trip(chunk):
-            doc = _parse_exact(chunk)
-        docs.append(doc)
-    return Chunked(_checked_docs(docs), [c if c.endswith("\n") else c + "\n" for c in chunks])
-
-
-def _checked_docs(docs: list) -> list:
-    for i, doc in enumerate(docs):
-        if not isinstance(doc, dict):
-            raise InputError(f"stdin: document {i + 1} is not a mapping")
-    return docs
-
-
-def write_stream(source: Chunked, items: list) -> str:
-    """A multi-document stream: unchanged documents verbatim, changed ones re-emitted."""
-    parts = []
-    for i, item in enumerate(items):
-        text = source.text_of(i, item)
-        parts.append(text if text is not None else source.leading_comments(i) + dump(item))
-    return "---\n".join(parts)

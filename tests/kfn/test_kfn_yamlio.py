@@ -6,7 +6,7 @@ import pytest
 import yaml
 import yaml_rs
 
-from kfn import pyyaml_core, yamlio
+from kfn import pyyaml_core, wire, yamlio
 
 TRICKY_ITEMS = """\
 apiVersion: config.kubernetes.io/v1
@@ -53,11 +53,11 @@ functionConfig:
 
 
 def test_split_items_match_a_whole_parse(backend: str) -> None:
-    source = yamlio.read_resource_list(TRICKY_ITEMS)
+    source = wire.read_resource_list(TRICKY_ITEMS)
     assert source.chunks is not None, "the block splitter should handle this input"
     assert source.items == yaml_rs.loads(TRICKY_ITEMS)["items"]
     assert source.function_config == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "function-input"}}
-    assert yamlio.write_resource_list(source, source.items, []).split("items:\n", 1)[1] == TRICKY_ITEMS.split("items:\n", 1)[1].split("functionConfig:")[0]
+    assert wire.write_resource_list(source, source.items, []).split("items:\n", 1)[1] == TRICKY_ITEMS.split("items:\n", 1)[1].split("functionConfig:")[0]
 
 
 @pytest.mark.parametrize(
@@ -72,10 +72,10 @@ def test_split_items_match_a_whole_parse(backend: str) -> None:
     ids=["json", "crlf", "flow-items", "directive", "quoted-keys"],
 )
 def test_unsplittable_input_falls_back_to_a_whole_parse(text: str, backend: str) -> None:
-    source = yamlio.read_resource_list(text)
+    source = wire.read_resource_list(text)
     assert source.chunks is None
     assert source.items == [{"kind": "A", "metadata": {"name": "a"}}]
-    assert yamlio.write_resource_list(source, source.items, []).endswith("items:\n- kind: A\n  metadata:\n    name: a\n")
+    assert wire.write_resource_list(source, source.items, []).endswith("items:\n- kind: A\n  metadata:\n    name: a\n")
 
 
 TRICKY_STRINGS = [
@@ -113,7 +113,7 @@ def test_exact_parse_writes_plain_scalars_back_as_written() -> None:
 
 def test_yaml_rs_items_with_traps_are_reparsed_exactly_when_edited() -> None:
     text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n  mode: 0777\n- kind: B\n  mode: 0777\n- kind: C\n  mode: 1\n"
-    source = yamlio.read_resource_list(text, exact_if=lambda text, item: item["kind"] in ("A", "C"))
+    source = wire.read_resource_list(text, exact_if=lambda text, item: item["kind"] in ("A", "C"))
     assert type(source.items[0]["mode"]) is yamlio.PlainInt and source.items[0]["mode"].text == "0777"
     assert type(source.items[1]["mode"]) is int  # not edited: read fast, written verbatim
     assert type(source.items[2]["mode"]) is int  # canonical already: no exact parse needed
@@ -133,10 +133,10 @@ def test_duplicate_keys_are_refused_by_both_backends(backend: str) -> None:
 
 def test_multi_document_stream_keeps_untouched_documents_verbatim(backend: str) -> None:
     stream = "# first\nkind: A # note\nmetadata: {name: a}\n---\nkind: B\nmetadata:\n  name: b\n...\n---\nkind: C\n"
-    source = yamlio.read_stream(stream)
+    source = wire.read_stream(stream)
     assert [d["kind"] for d in source.items] == ["A", "B", "C"]
     changed = [source.items[0], {"kind": "B", "metadata": {"name": "b2"}}, source.items[2]]
-    assert yamlio.write_stream(source, changed) == "# first\nkind: A # note\nmetadata: {name: a}\n---\nkind: B\nmetadata:\n  name: b2\n---\nkind: C\n"
+    assert wire.write_stream(source, changed) == "# first\nkind: A # note\nmetadata: {name: a}\n---\nkind: B\nmetadata:\n  name: b2\n---\nkind: C\n"
 
 
 def test_tabs_in_block_scalars_and_a_missing_final_newline_still_split(backend: str) -> None:
@@ -145,8 +145,8 @@ def test_tabs_in_block_scalars_and_a_missing_final_newline_still_split(backend: 
         "- kind: ConfigMap\n  metadata: {name: make}\n  data:\n    Makefile: |\n      all:\n      \techo tab\n"
         "- kind: ConfigMap\n  metadata: {name: last}"
     )
-    source = yamlio.read_resource_list(text)
+    source = wire.read_resource_list(text)
     assert source.chunks is not None
     assert source.items[0]["data"]["Makefile"] == "all:\n\techo tab\n"
-    out = yamlio.write_resource_list(source, source.items, [])
+    out = wire.write_resource_list(source, source.items, [])
     assert out == text + "\n"
