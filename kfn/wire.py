@@ -82,18 +82,20 @@ def _splittable(text: str) -> bool:
     return not ("\r" in text or text.startswith(("%", "---", "...")) or "\n%" in text or "\n---" in text or "\n..." in text)
 
 
-def _parse_chunks(chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:
-    load = parser()
-    check_exact = exact_if is not None and load is not parse_exact
-    items = []
-    for chunk in chunks:
-        parsed = load(chunk)
-        if not isinstance(parsed, list) or len(parsed) != 1:
-            return None
-        item = parsed[0]
-        if check_exact and exact_if(chunk, item) and not exact_round_trip(chunk):
-            item = parse_exact(chunk)[0]
-        items.append(item)
+def _parse_chunks(region: str, chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:
+    """Parse the cut ``items:`` body in one call (far cheaper than one call per item).
+
+    The parse must yield exactly one item per chunk, else the cut is not trusted
+    (None). Items ``exact_if`` picks for editing whose text may hold a YAML trap
+    are parsed again, exactly.
+    """
+    items = parse(region) if chunks else []
+    if not isinstance(items, list) or len(items) != len(chunks):
+        return None
+    if exact_if is not None and parser() is not parse_exact:
+        for i, chunk in enumerate(chunks):
+            if exact_if(chunk, items[i]) and not exact_round_trip(chunk):
+                items[i] = parse_exact(chunk)[0]
     return items
 
 
@@ -154,13 +156,14 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
         return None
     start = min(tops[items_at].end() + 1, len(text))
     end = tops[items_at + 1].start() + 1 if items_at + 1 < len(tops) else len(text)
-    split = _split_items(text[start:end])
+    region = text[start:end]
+    split = _split_items(region)
     if split is None:
         return None
     chunks, n = split
     header = parse(text[1:start] + text[end:])
     _check_resource_list(header)
-    items = _parse_chunks(chunks, exact_if)
+    items = _parse_chunks(region, chunks, exact_if)
     if items is None:
         return None
     return ResourceList(header, items, chunks, n)
