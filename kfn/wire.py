@@ -82,6 +82,15 @@ def _splittable(text: str) -> bool:
     return not ("\r" in text or text.startswith(("%", "---", "...")) or "\n%" in text or "\n---" in text or "\n..." in text)
 
 
+# An anchor or alias where YAML allows one: a line start, after "key:", "-", "[", "{" or ",".
+_ANCHOR = re.compile(r"(?:^[ \t]*|[:\-][ \t]+|[\[{,][ \t]*)[&*][A-Za-z0-9_.-]+(?=[\s,\]}]|$)", re.M)
+
+
+def _has_anchors(text: str) -> bool:
+    """Anchors or aliases: verbatim pieces could keep an alias whose anchor is re-emitted away."""
+    return ("&" in text or "*" in text) and _ANCHOR.search(text) is not None
+
+
 def _parse_chunks(region: str, chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:
     """Parse the cut ``items:`` body in one call (far cheaper than one call per item).
 
@@ -131,7 +140,7 @@ def looks_like_resource_list(text: str) -> bool:
 def read_resource_list(text: str, exact_if: Callable[[str, Any], bool] | None = None) -> ResourceList:
     """Parse a KRM ResourceList; ``exact_if(text, item)`` marks items that will be edited."""
     body = _strip_doc_start(text)
-    cut = _cut_resource_list(body, exact_if) if _splittable(body) else None
+    cut = _cut_resource_list(body, exact_if) if _splittable(body) and not _has_anchors(body) else None
     if cut is None:
         doc = parse(text, exact=True)
         _check_resource_list(doc)
@@ -212,7 +221,7 @@ def _cut_stream(text: str) -> Iterator[str]:
 
 def read_stream(text: str, exact_if: Callable[[str, Any], bool] | None = None) -> Chunked:
     """Parse a multi-document stream of resources (what kustomize hands a legacy plugin)."""
-    if "\r" in text or re.search(r"^(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", text, re.M):
+    if "\r" in text or _has_anchors(text) or re.search(r"^(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", text, re.M):
         from kfn import pyyaml_core
 
         docs = [d for d in pyyaml_core.load_all(text) if d is not None]

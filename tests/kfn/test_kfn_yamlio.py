@@ -150,3 +150,16 @@ def test_tabs_in_block_scalars_and_a_missing_final_newline_still_split(backend: 
     assert source.items[0]["data"]["Makefile"] == "all:\n\techo tab\n"
     out = wire.write_resource_list(source, source.items, [])
     assert out == text + "\n"
+
+
+def test_anchors_in_the_input_never_reach_the_output(backend: str) -> None:
+    text = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        "- kind: ConfigMap\n  metadata: {name: a}\n  data: &shared {x: '1'}\n"
+        "- kind: ConfigMap\n  metadata: {name: b}\n  data: *shared\n"
+    )
+    source = wire.read_resource_list(text)
+    assert source.chunks is None  # not cut: an alias could outlive its anchor
+    out = wire.write_resource_list(source, source.items, [])
+    assert "&shared" not in out and "*shared" not in out
+    assert source.items[1]["data"] == {"x": "1"}
