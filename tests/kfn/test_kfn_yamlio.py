@@ -139,27 +139,24 @@ def test_multi_document_stream_keeps_untouched_documents_verbatim(backend: str) 
     assert wire.write_stream(source, changed) == "# first\nkind: A # note\nmetadata: {name: a}\n---\nkind: B\nmetadata:\n  name: b2\n---\nkind: C\n"
 
 
+HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+
+
+def round_trip(body: str) -> tuple[wire.ResourceList, str]:
+    source = wire.read_resource_list(HEADER + body)
+    return source, wire.write_resource_list(source, source.items, [])
+
+
 def test_tabs_in_block_scalars_and_a_missing_final_newline_still_split(backend: str) -> None:
-    text = (
-        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
-        "- kind: ConfigMap\n  metadata: {name: make}\n  data:\n    Makefile: |\n      all:\n      \techo tab\n"
-        "- kind: ConfigMap\n  metadata: {name: last}"
-    )
-    source = wire.read_resource_list(text)
+    body = "- kind: ConfigMap\n  metadata: {name: make}\n  data:\n    Makefile: |\n      all:\n      \techo tab\n- kind: ConfigMap\n  metadata: {name: last}"
+    source, out = round_trip(body)
     assert source.chunks is not None
     assert source.items[0]["data"]["Makefile"] == "all:\n\techo tab\n"
-    out = wire.write_resource_list(source, source.items, [])
-    assert out == text + "\n"
+    assert out == HEADER + body + "\n"
 
 
 def test_anchors_in_the_input_never_reach_the_output(backend: str) -> None:
-    text = (
-        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
-        "- kind: ConfigMap\n  metadata: {name: a}\n  data: &shared {x: '1'}\n"
-        "- kind: ConfigMap\n  metadata: {name: b}\n  data: *shared\n"
-    )
-    source = wire.read_resource_list(text)
+    source, out = round_trip("- kind: A\n  data: &shared {x: '1'}\n- kind: B\n  data: *shared\n")
     assert source.chunks is None  # not cut: an alias could outlive its anchor
-    out = wire.write_resource_list(source, source.items, [])
     assert "&shared" not in out and "*shared" not in out
     assert source.items[1]["data"] == {"x": "1"}
