@@ -69,23 +69,20 @@ def test_eval_with_key_value_config(tmp_path: Path) -> None:
     assert spec["nodeSelector"] == {"feature.node.kubernetes.io/pci-0300_1002.present": "true"}
 
 
-def test_error_result_fails_and_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("open-webui.yaml", "192.168.10.240", "192.168.10.241", "LoadBalancer IP 192.168.10.241 is already used by Service ai/ollama"),
+        ("aipatches.yaml", "physical: 1", "physical: -1", "spec.gpu.physical: -1 is below the minimum 0"),
+    ],
+    ids=["error-result", "invalid-config"],
+)
+def test_failure_names_the_reason_and_writes_nothing(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:
     package = copy_example(tmp_path / "ai")
-    service = package / "open-webui.yaml"
-    service.write_text(service.read_text().replace("192.168.10.240", "192.168.10.241"))
+    target = package / file
+    target.write_text(target.read_text().replace(old, new))
     before = snapshot(package)
     done = run([tool("kpt"), "fn", *eval_args(package)])
     assert done.returncode != 0
-    assert "LoadBalancer IP 192.168.10.241 is already used by Service ai/ollama" in done.stdout + done.stderr
-    assert snapshot(package) == before
-
-
-def test_invalid_config_fails_with_one_clear_line(tmp_path: Path) -> None:
-    package = copy_example(tmp_path / "ai")
-    config = package / "aipatches.yaml"
-    config.write_text(config.read_text().replace("physical: 1", "physical: -1"))
-    before = snapshot(package)
-    done = run([tool("kpt"), "fn", *eval_args(package)])
-    assert done.returncode != 0
-    assert "spec.gpu.physical: -1 is below the minimum 0" in done.stdout + done.stderr
+    assert message in done.stdout + done.stderr
     assert snapshot(package) == before

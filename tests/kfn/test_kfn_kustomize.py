@@ -62,24 +62,22 @@ def test_second_build_over_the_output_changes_nothing(tmp_path: Path) -> None:
     assert build(again) == first  # and deterministic
 
 
-def test_error_result_fails_the_build_with_the_reason(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("ollama.yaml", 'ai-gitops.dev/gpu: "1"', 'ai-gitops.dev/gpu: "two"', 'ai-gitops.dev/gpu: "two" is not a positive whole number of GPUs'),
+        ("aipatches.yaml", "vendor: nvidia", "vendor: nvidea", 'spec.gpu.vendor: "nvidea" is not one of nvidia, amd, intel'),
+    ],
+    ids=["error-result", "invalid-config"],
+)
+def test_failure_fails_the_build_naming_the_reason(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:
     overlay = copy_example(tmp_path / "ai")
-    ollama = overlay / "ollama.yaml"
-    ollama.write_text(ollama.read_text().replace('ai-gitops.dev/gpu: "1"', 'ai-gitops.dev/gpu: "two"'))
+    target = overlay / file
+    target.write_text(target.read_text().replace(old, new))
     done = run([tool("kubectl"), "kustomize", "--enable-alpha-plugins", str(overlay)],
                env={"KUSTOMIZE_PLUGIN_HOME": str(PLUGIN_HOME)})
     assert done.returncode != 0
-    assert 'ai-gitops.dev/gpu: "two" is not a positive whole number of GPUs' in done.stderr
-
-
-def test_invalid_config_fails_the_build_naming_key_and_value(tmp_path: Path) -> None:
-    overlay = copy_example(tmp_path / "ai")
-    config = overlay / "aipatches.yaml"
-    config.write_text(config.read_text().replace("vendor: nvidia", "vendor: nvidea"))
-    done = run([tool("kubectl"), "kustomize", "--enable-alpha-plugins", str(overlay)],
-               env={"KUSTOMIZE_PLUGIN_HOME": str(PLUGIN_HOME)})
-    assert done.returncode != 0
-    assert 'spec.gpu.vendor: "nvidea" is not one of nvidia, amd, intel' in done.stderr
+    assert message in done.stderr
 
 
 def test_plugin_runs_from_a_plain_copy_with_only_pyyaml(tmp_path: Path) -> None:
