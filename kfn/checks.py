@@ -238,17 +238,13 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
 )
 
 
-def _marked(item: dict) -> bool:
-    return selectors.has_markers(item) or selectors.MARKER_CONTAINER in selectors.annotations(item)
-
-
 def run(items: list[dict], config: Config) -> list[Result]:
     """Every check over every resource kfn does not skip (rule 5), in a fixed order."""
     considered = [item for item in items if isinstance(item, dict) and not selectors.is_skipped(item)]
     out = []
     for check, kinds in CHECKS:
         if kinds is None:
-            subset = [item for item in considered if _marked(item)]
+            subset = [item for item in considered if selectors.has_markers(item, selectors.ALL_MARKERS)]
         else:
             subset = [item for item in considered if item.get("kind") in kinds]
         out.extend(check(subset, config))

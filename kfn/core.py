@@ -19,12 +19,15 @@ from kfn.probes import add_probes
 EDITS: tuple[Callable[[dict, Config], None], ...] = (add_gpu, add_backup_label, add_probes)
 
 
+_CONTAINERS = (dict, list)
+
+
 def copy_tree(value: Any) -> Any:
     """Deep copy of plain YAML data; scalars are immutable and shared (keeps Plain* text)."""
     if isinstance(value, dict):
-        return {k: copy_tree(v) for k, v in value.items()}
+        return {k: copy_tree(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_tree(v) for v in value]
+        return [copy_tree(v) if isinstance(v, _CONTAINERS) else v for v in value]
     return value
 
 

@@ -12,6 +12,7 @@ MARKER_CONTAINER = "ai-gitops.dev/container"
 MARKER_DATA_CLASS = "ai-gitops.dev/data-class"
 MARKER_PROBES = "ai-gitops.dev/probes"
 MARKERS = frozenset((MARKER_GPU, MARKER_DATA_CLASS, MARKER_PROBES))
+ALL_MARKERS = MARKERS | {MARKER_CONTAINER}
 MARKER_PREFIX = "ai-gitops.dev/"
 
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
@@ -57,9 +58,9 @@ def is_skipped(item: dict) -> bool:
     return "sops" in item or (local is not None and str(local).lower() == "true")
 
 
-def has_markers(item: dict) -> bool:
-    """True for items an edit may change: a cheap test before any copying."""
-    if not MARKERS.isdisjoint(annotations(item)):
+def has_markers(item: dict, names: frozenset[str] = MARKERS) -> bool:
+    """True for items an edit may change (one of ``names`` set): a cheap test before any copying."""
+    if not names.isdisjoint(annotations(item)):
         return True
     return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
 

@@ -164,22 +164,38 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
     memo = _quote_memo
     for k, v in m.items():
         key = memo.get(k) if k.__class__ is str else None  # exact type: Plain* write their own text
-        head = (first if first is not None else pad) + (key if key is not None else scalar(k)) + ":"
-        first = None
-        # Fast path for the most common value, a one-line string.
-        if v.__class__ is str and "\n" not in v:
+        if key is None:
+            key = scalar(k)
+        lead, first = (pad, None) if first is None else (first, None)
+        # Fast paths by exact type for the common cases; everything else goes through _emit_value.
+        cls = v.__class__
+        if cls is str and "\n" not in v:
             text = memo.get(v)
-            out.append(head + " " + (text if text is not None else _string(v)) + "\n")
+            out.append(f"{lead}{key}: {text if text is not None else _string(v)}\n")
+        elif cls is int:
+            out.append(f"{lead}{key}: {v}\n")
+        elif cls is dict and v:
+            out.append(f"{lead}{key}:\n")
+            _emit_map(v, ind + 2, out)
+        elif cls is list and v:
+            out.append(f"{lead}{key}:\n")
+            _emit_seq(v, ind, out)
         else:
-            _emit_value(v, head, ind, out)
+            _emit_value(v, f"{lead}{key}:", ind, out)
 
 
 def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind + "-"
+    memo = _quote_memo
     for v in seq:
-        dash = pad if first is None else first + "-"
-        first = None
-        if isinstance(v, dict) and v:
+        dash, first = (pad, None) if first is None else (first + "-", None)
+        cls = v.__class__
+        if cls is dict and v:
+            _emit_map(v, ind + 2, out, first=dash + " ")
+        elif cls is str and "\n" not in v:
+            text = memo.get(v)
+            out.append(f"{dash} {text if text is not None else _string(v)}\n")
+        elif isinstance(v, dict) and v:
             _emit_map(v, ind + 2, out, first=dash + " ")
         elif isinstance(v, list) and v:
             _emit_seq(v, ind + 2, out, first=dash + " ")
@@ -239,7 +255,7 @@ def parse_exact(text: str) -> Any:
 
 def exact_round_trip(text: str) -> bool:
     """True when every plain scalar in ``text`` survives yaml-rs plus our emitter."""
-    if _SUSPECT.search(text) is None:
+    if not any(suspect.search(text) for suspect in _SUSPECTS):
         return True
     for token in _TOKEN.findall(text):
         if _AMBIGUOUS.match(token) and not _CANONICAL.fullmatch(token):
@@ -247,12 +263,14 @@ def exact_round_trip(text: str) -> bool:
     return True
 
 
-# Cheap first look for values that might be traps (sign, dot, leading zero, separators, 1.1 words).
-_SUSPECT = re.compile(
-    r"(?:[:\-][ \t]+|[,\[{][ \t]*)(?:[-+]?\.[0-9a-zA-Z]|[-+][0-9]|~|<<|0[0-9a-zA-Z_]|[0-9]+[_:eE.]|[0-9]{4}-"
-    r"|(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))",
-    re.M,
+# Cheap first look for values that might be traps (sign, dot, leading zero, separators,
+# 1.1 words) after ":", "-" or a flow indicator. Three patterns, each starting with a
+# literal, search several times faster than one that starts with a choice.
+_TRAP_START = (
+    r"(?:[-+]?\.[0-9a-zA-Z]|[-+][0-9]|~|<<|0[0-9a-zA-Z_]|[0-9]+[_:eE.]|[0-9]{4}-"
+    r"|(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))"
 )
+_SUSPECTS = tuple(re.compile(lead + _TRAP_START, re.M) for lead in (r":[ \t]+", r"-[ \t]+", r"[,\[{][ \t]*"))
 # A plain scalar that may not survive yaml-rs plus our emitter: numbers, dates and
 # YAML 1.1 words. Over-matches on purpose; a false hit only costs an exact re-parse.
 _TOKEN = re.compile(
