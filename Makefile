@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 # Bake the default answers into out/demo; the generated repo sets up its own .venv (pip, once).
@@ -35,6 +35,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.validate
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
