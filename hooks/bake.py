@@ -7,6 +7,7 @@ failure with a BakeError naming the step. Secret values exist only in memory and
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import re
 import secrets
@@ -164,6 +165,22 @@ def age_key(bake: Bake) -> None:
     )
 
 
+def template_commit(template_root: Path) -> str | None:
+    """The template checkout's HEAD, so `cruft update` knows where this repo came from."""
+    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=template_root, capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def record_answers(bake: Bake) -> None:
+    """Complete .cruft.json with what only the bake knows: the recipient it used (a generated
+    key's public half, so a re-bake or `cruft update` keeps the key) and the template commit."""
+    path = bake.project / ".cruft.json"
+    record = json.loads(path.read_text())
+    record["context"]["cookiecutter"]["age_public_key"] = bake.recipient
+    record["commit"] = template_commit(bake.template_root)
+    path.write_text(json.dumps(record, indent=4) + "\n")
+
+
 def sops_config(bake: Bake) -> None:
     (bake.project / ".sops.yaml").write_text(SOPS_CONFIG.format(recipient=bake.recipient))
 
@@ -227,6 +244,7 @@ STEPS: tuple[tuple[str, Callable[[Bake], None]], ...] = (
     ("copy kfn", copy_kfn),
     ("age key", age_key),
     ("write .sops.yaml", sops_config),
+    ("record answers", record_answers),
     ("encrypt secrets", encrypt_secrets),
     ("render", render),
     ("git commit", commit),

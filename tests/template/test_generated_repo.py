@@ -8,6 +8,7 @@ range pools and "no GPU sharing" on a few rows.
 from __future__ import annotations
 
 import ipaddress
+import json
 import stat
 import tomllib
 
@@ -186,6 +187,14 @@ def test_age_key_generated_private_or_absent_when_given(baked):
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert f"# public key: {recipient}" in key_file.read_text()
         assert baked.git("check-ignore", "age.agekey").strip() == "age.agekey"
+
+
+def test_answers_record_keeps_the_recipient_for_a_rebake(baked):
+    record = json.loads((baked.path / ".cruft.json").read_text())
+    recipient = yaml.safe_load((baked.path / ".sops.yaml").read_text())["creation_rules"][0]["age"]
+    assert record["context"]["cookiecutter"]["age_public_key"] == recipient
+    assert "AGE-SECRET-KEY" not in json.dumps(record)
+    assert record["commit"] is None or len(record["commit"]) == 40
 
 
 def test_every_secret_decrypts_with_real_sops_and_no_value_leaks(baked):
