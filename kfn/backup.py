@@ -6,6 +6,7 @@ from typing import Iterator
 
 from kfn import selectors
 from kfn.config import Config
+from kfn.draft import Draft
 
 
 def classified_claims(item: dict) -> Iterator[tuple[tuple, dict, str]]:
@@ -19,16 +20,18 @@ def classified_claims(item: dict) -> Iterator[tuple[tuple, dict, str]]:
             yield (), item, value
     elif item.get("kind") == "StatefulSet":
         outer = selectors.marker(item, selectors.MARKER_DATA_CLASS)
-        for i, claim in enumerate(selectors.claim_templates(item)):
+        for i, claim in selectors.claim_templates(item):
             value = selectors.marker(claim, selectors.MARKER_DATA_CLASS) or outer
             if value is not None:
                 yield ("spec", "volumeClaimTemplates", i), claim, value
 
 
-def add_backup_label(item: dict, config: Config) -> None:
+def add_backup_label(draft: Draft, config: Config) -> None:
     """Label each classified claim with its tier; an explicit label is left for checks to judge."""
-    for _, claim, data_class in classified_claims(item):
+    label = config.backup.label
+    for path, claim, data_class in classified_claims(draft.root):
         tier = config.backup.tiers.get(data_class)
-        if tier is not None:
-            labels = claim.setdefault("metadata", {}).setdefault("labels", {})
-            labels.setdefault(config.backup.label, tier)
+        meta = claim.get("metadata")
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        if tier is not None and not (isinstance(labels, dict) and label in labels):
+            draft.own(*path, "metadata", "labels")[label] = tier

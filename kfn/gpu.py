@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kfn import selectors
 from kfn.config import Config
+from kfn.draft import Draft
 
 
 def gpu_count(value: str) -> int:
@@ -20,7 +21,7 @@ def _merge_tolerations(existing: list, wanted: tuple) -> list:
     return existing + added
 
 
-def add_gpu(item: dict, config: Config) -> None:
+def add_gpu(draft: Draft, config: Config) -> None:
     """Set ``<resource>: n`` on the target container; merge selector and tolerations.
 
     The marker owns the GPU count, so an existing limit for the configured
@@ -29,6 +30,7 @@ def add_gpu(item: dict, config: Config) -> None:
     manifest win over the vendor defaults.
     """
     gpu = config.gpu
+    item = draft.root
     value = selectors.marker(item, selectors.MARKER_GPU)
     target = selectors.target_container(item)
     spec = selectors.pod_spec(item)
@@ -38,17 +40,19 @@ def add_gpu(item: dict, config: Config) -> None:
         count = gpu_count(value)
     except ValueError:
         return  # reported by checks.unknown_markers
-    container = target[1]
-    resources = container.setdefault("resources", {})
-    resources.setdefault("limits", {})[gpu.resource] = count
-    if isinstance(resources.get("requests"), dict) and gpu.resource in resources["requests"]:
-        resources["requests"][gpu.resource] = count
-    selector = spec.setdefault("nodeSelector", {})
-    for key, label in gpu.node_selector.items():
-        selector.setdefault(key, label)
+    pod = selectors.pod_spec_path(item)
+    resources = (*pod, "containers", target[0], "resources")
+    draft.own(*resources, "limits")[gpu.resource] = count
+    requests = target[1].get("resources", {}).get("requests") if isinstance(target[1].get("resources"), dict) else None
+    if isinstance(requests, dict) and gpu.resource in requests:
+        draft.own(*resources, "requests")[gpu.resource] = count
+    selector = spec.get("nodeSelector") if isinstance(spec.get("nodeSelector"), dict) else {}
+    missing = {key: label for key, label in gpu.node_selector.items() if key not in selector}
+    if missing:
+        draft.own(*pod, "nodeSelector").update(missing)
     tolerations = spec.get("tolerations") if isinstance(spec.get("tolerations"), list) else []
     merged = _merge_tolerations(tolerations, gpu.tolerations)
-    if merged:
-        spec["tolerations"] = merged
-    if gpu.runtime_class_name:
-        spec.setdefault("runtimeClassName", gpu.runtime_class_name)
+    if len(merged) != len(tolerations):
+        draft.own(*pod)["tolerations"] = merged
+    if gpu.runtime_class_name and "runtimeClassName" not in spec:
+        draft.own(*pod)["runtimeClassName"] = gpu.runtime_class_name

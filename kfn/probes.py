@@ -15,6 +15,7 @@ from kfn import selectors
 
 if TYPE_CHECKING:
     from kfn.config import Config
+    from kfn.draft import Draft
 
 PROBE_FIELDS = ("startupProbe", "livenessProbe", "readinessProbe")
 _KINDS = ("startup", "liveness", "readiness")
@@ -97,8 +98,9 @@ def k8s_probe(profile: ProbeProfile, spec: ProbeSpec) -> dict[str, Any]:
     }
 
 
-def add_probes(item: dict, config: "Config") -> None:
+def add_probes(draft: Draft, config: Config) -> None:
     """Give the target container each probe it lacks; explicit probes are never touched."""
+    item = draft.root
     value = selectors.marker(item, selectors.MARKER_PROBES)
     target = selectors.target_container(item)
     if value is None or target is None or not selectors.is_workload(item):
@@ -107,7 +109,8 @@ def add_probes(item: dict, config: "Config") -> None:
         profile = resolve(value, config.probes)
     except ValueError:
         return  # reported by checks.unknown_markers
-    container = target[1]
-    for field, kind in zip(PROBE_FIELDS, _KINDS):
-        if field not in container:
+    missing = [(field, kind) for field, kind in zip(PROBE_FIELDS, _KINDS) if field not in target[1]]
+    if missing:
+        container = draft.own(*selectors.pod_spec_path(item), "containers", target[0])
+        for field, kind in missing:
             container[field] = k8s_probe(profile, getattr(profile, kind))

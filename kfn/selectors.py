@@ -62,7 +62,7 @@ def has_markers(item: dict, names: frozenset[str] = MARKERS) -> bool:
     """True for items an edit may change (one of ``names`` set): a cheap test before any copying."""
     if not names.isdisjoint(annotations(item)):
         return True
-    return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
+    return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for _, t in claim_templates(item))
 
 
 def is_editable(item: dict) -> bool:
@@ -90,9 +90,10 @@ def pod_spec(item: dict) -> dict | None:
     return node if isinstance(node, dict) else None
 
 
-def containers(spec: dict, field: str = "containers") -> list[dict]:
+def containers(spec: dict, field: str = "containers") -> list[tuple[int, dict]]:
+    """(index, container) for each container of a pod spec; indices count every entry."""
     found = spec.get(field)
-    return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+    return [(i, c) for i, c in enumerate(found) if isinstance(c, dict)] if isinstance(found, list) else []
 
 
 def all_containers(item: dict) -> Iterator[tuple[tuple, dict]]:
@@ -101,7 +102,7 @@ def all_containers(item: dict) -> Iterator[tuple[tuple, dict]]:
     if spec is None:
         return
     for field in ("initContainers", "containers"):
-        for i, container in enumerate(containers(spec, field)):
+        for i, container in containers(spec, field):
             yield pod_spec_path(item) + (field, i), container
 
 
@@ -110,16 +111,17 @@ def target_container(item: dict) -> tuple[int, dict] | None:
     spec = pod_spec(item)
     listed = containers(spec) if spec is not None else []
     wanted = marker(item, MARKER_CONTAINER)
-    for i, container in enumerate(listed):
+    for i, container in listed:
         if wanted is None or container.get("name") == wanted:
             return i, container
     return None
 
 
-def claim_templates(item: dict) -> list[dict]:
+def claim_templates(item: dict) -> list[tuple[int, dict]]:
+    """(index, claim template) for each volumeClaimTemplate; indices count every entry."""
     spec = item.get("spec")
     found = spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None
-    return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
+    return [(i, t) for i, t in enumerate(found) if isinstance(t, dict)] if isinstance(found, list) else []
 
 
 def is_pvc(item: dict) -> bool:

@@ -21,16 +21,27 @@ def deployment(name: str, **annotations: str) -> dict:
 
 
 def test_process_is_pure_and_keeps_unchanged_items_identical() -> None:
-    items = [deployment("ollama", gpu="1"), deployment("plain"), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]
+    gpu = deployment("ollama", gpu="1", probes="ollama")
+    gpu["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"nvidia.com/gpu": 2, "cpu": "1"}}
+    claims = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "q", "annotations": {"ai-gitops.dev/data-class": "data"}},
+              "spec": {"volumeClaimTemplates": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b", "labels": {"x": "y"}}}]}}
+    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "m", "annotations": {"ai-gitops.dev/data-class": "models"}}}
+    items = [gpu, deployment("plain"), claims, pvc]
     before = copy.deepcopy(items)
     out, results = core.process(items, Config())
-    assert items == before  # inputs untouched
-    assert out[1] is items[1] and out[2] is items[2]
-    assert out[0] is not items[0]
-    assert out[0]["spec"]["template"]["spec"]["containers"][0]["resources"] == {"limits": {"nvidia.com/gpu": 1}}
+    assert items == before  # inputs untouched, however deep the edit
+    assert out[1] is items[1]
+    assert all(out[i] is not items[i] for i in (0, 2, 3))
+    container = out[0]["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"] == {"requests": {"nvidia.com/gpu": 1, "cpu": "1"}, "limits": {"nvidia.com/gpu": 1}}
+    assert "startupProbe" in container
+    assert out[0]["metadata"] is items[0]["metadata"]  # copy-on-write: untouched branches are shared
+    assert [t["metadata"]["labels"] for t in out[2]["spec"]["volumeClaimTemplates"]] == [
+        {"backup.velero.io/backup-tier": "GFS"}, {"x": "y", "backup.velero.io/backup-tier": "GFS"}]
+    assert out[3]["metadata"]["labels"] == {"backup.velero.io/backup-tier": "GFS"}
     assert results == []
     again, _ = core.process(out, Config())
-    assert again[0] is out[0]  # idempotent: a second pass changes nothing
+    assert all(a is b for a, b in zip(again, out))  # idempotent: a second pass changes nothing
 
 
 def test_checks_run_on_an_already_rendered_list() -> None:
