@@ -20,7 +20,7 @@ def classified_claims(item: dict) -> Iterator[tuple[tuple, dict, str]]:
             yield (), item, value
     elif item.get("kind") == "StatefulSet":
         outer = selectors.marker(item, selectors.MARKER_DATA_CLASS)
-        for i, claim in selectors.claim_templates(item):
+        for i, claim in selectors.claim_templates_at(item):
             value = selectors.marker(claim, selectors.MARKER_DATA_CLASS) or outer
             if value is not None:
                 yield ("spec", "volumeClaimTemplates", i), claim, value

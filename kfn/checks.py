@@ -200,7 +200,7 @@ def unknown_markers(items: list[dict], config: Config) -> list[Result]:
                 out.append(result(item, "error", f"{marker}: {err}", ("metadata", "annotations", marker)))
         container = selectors.marker(item, selectors.MARKER_CONTAINER)
         if container is not None and selectors.is_workload(item) and selectors.target_container(item) is None:
-            names = ", ".join(str(c.get("name")) for _, c in selectors.containers(selectors.pod_spec(item) or {}))
+            names = ", ".join(str(c.get("name")) for c in selectors.containers(selectors.pod_spec(item) or {}))
             message = f'{selectors.MARKER_CONTAINER}: "{container}" names no container (have: {names})'
             out.append(result(item, "error", message, ("metadata", "annotations", selectors.MARKER_CONTAINER)))
         out.extend(_unknown_data_classes(item))
@@ -212,7 +212,7 @@ def _unknown_data_classes(item: dict) -> list[Result]:
     marker = selectors.MARKER_DATA_CLASS
     if selectors.marker(item, marker) is not None and not (selectors.is_pvc(item) or item.get("kind") == "StatefulSet"):
         return [_wrong_kind(item, marker, "PersistentVolumeClaim, StatefulSet")]
-    holders = [((), item)] + [(("spec", "volumeClaimTemplates", i), c) for i, c in selectors.claim_templates(item)]
+    holders = [((), item)] + [(("spec", "volumeClaimTemplates", i), c) for i, c in selectors.claim_templates_at(item)]
     out = []
     for path, holder in holders:
         value = selectors.marker(holder, marker)

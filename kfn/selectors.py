@@ -62,7 +62,7 @@ def has_markers(item: dict, names: frozenset[str] = MARKERS) -> bool:
     """True for items an edit may change (one of ``names`` set): a cheap test before any copying."""
     if not names.isdisjoint(annotations(item)):
         return True
-    return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for _, t in claim_templates(item))
+    return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
 
 
 def is_editable(item: dict) -> bool:
@@ -90,10 +90,17 @@ def pod_spec(item: dict) -> dict | None:
     return node if isinstance(node, dict) else None
 
 
-def containers(spec: dict, field: str = "containers") -> list[tuple[int, dict]]:
-    """(index, container) for each container of a pod spec; indices count every entry."""
-    found = spec.get(field)
-    return [(i, c) for i, c in enumerate(found) if isinstance(c, dict)] if isinstance(found, list) else []
+def _mappings_at(found: Any) -> list[tuple[int, dict]]:
+    """(index, entry) for each mapping in a list; indices count every entry, so they make paths."""
+    return [(i, entry) for i, entry in enumerate(found) if isinstance(entry, dict)] if isinstance(found, list) else []
+
+
+def containers_at(spec: dict, field: str = "containers") -> list[tuple[int, dict]]:
+    return _mappings_at(spec.get(field))
+
+
+def containers(spec: dict, field: str = "containers") -> list[dict]:
+    return [container for _, container in containers_at(spec, field)]
 
 
 def all_containers(item: dict) -> Iterator[tuple[tuple, dict]]:
@@ -102,14 +109,14 @@ def all_containers(item: dict) -> Iterator[tuple[tuple, dict]]:
     if spec is None:
         return
     for field in ("initContainers", "containers"):
-        for i, container in containers(spec, field):
+        for i, container in containers_at(spec, field):
             yield pod_spec_path(item) + (field, i), container
 
 
 def target_container(item: dict) -> tuple[int, dict] | None:
     """The container markers apply to: the one named by the container marker, else the first."""
     spec = pod_spec(item)
-    listed = containers(spec) if spec is not None else []
+    listed = containers_at(spec) if spec is not None else []
     wanted = marker(item, MARKER_CONTAINER)
     for i, container in listed:
         if wanted is None or container.get("name") == wanted:
@@ -117,11 +124,13 @@ def target_container(item: dict) -> tuple[int, dict] | None:
     return None
 
 
-def claim_templates(item: dict) -> list[tuple[int, dict]]:
-    """(index, claim template) for each volumeClaimTemplate; indices count every entry."""
+def claim_templates_at(item: dict) -> list[tuple[int, dict]]:
     spec = item.get("spec")
-    found = spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None
-    return [(i, t) for i, t in enumerate(found) if isinstance(t, dict)] if isinstance(found, list) else []
+    return _mappings_at(spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None)
+
+
+def claim_templates(item: dict) -> list[dict]:
+    return [claim for _, claim in claim_templates_at(item)]
 
 
 def is_pvc(item: dict) -> bool:
