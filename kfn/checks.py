@@ -135,7 +135,7 @@ def gpu_budget(items: list[dict], config: Config) -> list[Result]:
     return []
 
 
-def _lb_ips(item: dict) -> Iterator[tuple[str, tuple]]:
+def lb_ips(item: dict) -> Iterator[tuple[str, tuple]]:
     notes = selectors.annotations(item)
     for name in LB_IP_ANNOTATIONS:
         for ip in str(notes.get(name, "")).split(","):
@@ -151,7 +151,7 @@ def _sharing_key(item: dict) -> str | None:
     return next((f"{name}={notes[name]}" for name in LB_SHARING_ANNOTATIONS if notes.get(name)), None)
 
 
-def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
+def duplicatelb_ips(items: list[dict], config: Config) -> list[Result]:
     owners: dict[str, tuple[dict, tuple]] = {}
     out = []
     for item in items:
@@ -159,7 +159,7 @@ def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
             continue
         meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
         me = (meta.get("namespace"), meta.get("name"))
-        for ip, path in _lb_ips(item):
+        for ip, path in lb_ips(item):
             first = owners.setdefault(ip, (item, me))
             other, other_id = first
             if other_id == me:
@@ -234,7 +234,7 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
     (emptydir_model_data, _WORKLOADS),
     (backup_label_contradicts_class, _CLAIM_HOLDERS),
     (gpu_budget, _WORKLOADS),
-    (duplicate_lb_ips, frozenset(("Service",))),
+    (duplicatelb_ips, frozenset(("Service",))),
 )
 
 

@@ -76,7 +76,7 @@ def check_addresses(applied: list[Manifest]) -> list[Problem]:
     for m in applied:
         if not selectors.is_service(m.doc):
             continue
-        for text, path in checks._lb_ips(m.doc):
+        for text, path in checks.lb_ips(m.doc):
             field = field_path(*path)
             try:
                 ip = ipaddress.ip_address(text)

@@ -9,10 +9,6 @@ import pytest
 from kfn_testing import BACKENDS
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", help="rewrite kfn/testdata/*/expected.yaml from kfn's output")
-
-
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden", default=False)) or os.environ.get("KFN_UPDATE_GOLDEN") == "1"
