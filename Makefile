@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
 	touch $@
 
 # Bake the default answers into out/demo; the generated repo sets up its own .venv (pip, once).

@@ -136,6 +136,7 @@ def gpu_budget(items: list[dict], config: Config) -> list[Result]:
 
 
 def lb_ips(item: dict) -> Iterator[tuple[str, tuple]]:
+    """Every LoadBalancer IP a Service asks for, in any of the four forms, with the field it sits in."""
     notes = selectors.annotations(item)
     for name in LB_IP_ANNOTATIONS:
         for ip in str(notes.get(name, "")).split(","):
