@@ -20,8 +20,14 @@ VENV = Path(sys.prefix)
 SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*)\)$)")
 
 
+# Set when the suite itself runs under `make test`; a user's shell or CI runner has none of them.
+OUTER_MAKE = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+
+
 def env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", **extra}
+    """The environment of a user's shell in the repo: the tools on PATH, no outer make."""
+    inherited = {k: v for k, v in os.environ.items() if k not in OUTER_MAKE}
+    return {**inherited, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", **extra}
 
 
 def bake(output_dir: Path, **answers: str) -> Path:
