@@ -7,7 +7,7 @@ what ``kfn.core.process`` and a repo-wide validator call.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from kfn import selectors
 from kfn.backup import classified_claims
@@ -16,7 +16,11 @@ from kfn.gpu import gpu_count
 from kfn.probes import resolve
 from kfn.results import result
 
-Result = dict[str, Any]
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Result = dict[str, Any]
 
 MODEL_PATHS = ("/root/.ollama", "/models", "/root/.cache")
 GPU_RESOURCES = frozenset(name for vendor in VENDORS.values() for name in vendor["resources"])

@@ -6,12 +6,17 @@ Every error names the key and the value, e.g.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
 
 from kfn.errors import ConfigError
 from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
 from kfn.selectors import CONFIG_KIND, GROUP
+
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 API_VERSION = GROUP + "/v1alpha1"
 DATA_CLASSES = ("models", "data", "cache")
@@ -38,27 +43,48 @@ def _vendor_toleration(resource: str) -> dict[str, str]:
     return {"key": resource, "operator": "Exists", "effect": "NoSchedule"}
 
 
-class GpuConfig(NamedTuple):
-    vendor: str = "nvidia"
-    resource: str = "nvidia.com/gpu"
-    node_selector: Mapping[str, str] = MappingProxyType(dict(VENDORS["nvidia"]["nodeSelector"]))
-    tolerations: tuple[Mapping[str, Any], ...] = (MappingProxyType(_vendor_toleration("nvidia.com/gpu")),)
-    runtime_class_name: str = ""
-    physical: int = 0
-    time_slicing_replicas: int = 1
+# The values are collections.namedtuple classes (typing.NamedTuple would import typing).
 
 
-class BackupConfig(NamedTuple):
-    label: str = "backup.velero.io/backup-tier"
-    tiers: Mapping[str, str] = MappingProxyType({"models": "GFS", "data": "GFS", "cache": "Daily"})
+class GpuConfig(
+    namedtuple(
+        "GpuConfig",
+        "vendor resource node_selector tolerations runtime_class_name physical time_slicing_replicas",
+        defaults=(
+            "nvidia",
+            "nvidia.com/gpu",
+            MappingProxyType(dict(VENDORS["nvidia"]["nodeSelector"])),
+            (MappingProxyType(_vendor_toleration("nvidia.com/gpu")),),
+            "",
+            0,
+            1,
+        ),
+    )
+):
+    """``spec.gpu``: node_selector a read-only str->str mapping, tolerations a tuple of read-only mappings."""
+
+    __slots__ = ()
 
 
-class Config(NamedTuple):
-    """The validated AIPatches spec: immutable, defaults as documented in kfn/README.md."""
+class BackupConfig(
+    namedtuple(
+        "BackupConfig",
+        "label tiers",
+        defaults=("backup.velero.io/backup-tier", MappingProxyType({"models": "GFS", "data": "GFS", "cache": "Daily"})),
+    )
+):
+    """``spec.backup``: the label key and a read-only data class -> tier mapping."""
 
-    gpu: GpuConfig = GpuConfig()
-    backup: BackupConfig = BackupConfig()
-    probes: Mapping[str, ProbeProfile] = MappingProxyType(dict(BUILTIN_PROFILES))
+    __slots__ = ()
+
+
+class Config(namedtuple("Config", "gpu backup probes", defaults=(GpuConfig(), BackupConfig(), MappingProxyType(dict(BUILTIN_PROFILES))))):
+    """The validated AIPatches spec: immutable, defaults as documented in kfn/README.md.
+
+    ``gpu`` a GpuConfig, ``backup`` a BackupConfig, ``probes`` a read-only name -> ProbeProfile mapping.
+    """
+
+    __slots__ = ()
 
 
 # --- validation helpers -------------------------------------------------------

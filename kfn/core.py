@@ -7,7 +7,7 @@ is how the adapters know to write it back verbatim.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 from kfn import checks, selectors
 from kfn.backup import add_backup_label
@@ -15,6 +15,10 @@ from kfn.config import Config
 from kfn.draft import Draft
 from kfn.gpu import add_gpu
 from kfn.probes import add_probes
+
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Each edit changes one aspect of an item through its draft.
 EDITS: tuple[Callable[[Draft, Config], None], ...] = (add_gpu, add_backup_label, add_probes)

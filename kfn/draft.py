@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Draft:

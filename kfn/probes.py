@@ -9,11 +9,15 @@ Ports and endpoints: shared/domain-facts.md (upstream projects, see README).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
+from collections import namedtuple
 
 from kfn import selectors
 
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from kfn.config import Config
     from kfn.draft import Draft
 
@@ -21,19 +25,22 @@ PROBE_FIELDS = ("startupProbe", "livenessProbe", "readinessProbe")
 _KINDS = ("startup", "liveness", "readiness")
 
 
-class ProbeSpec(NamedTuple):
-    path: str = "/"
-    period_seconds: int = 10
-    timeout_seconds: int = 5
-    failure_threshold: int = 3
+class ProbeSpec(namedtuple("ProbeSpec", "path period_seconds timeout_seconds failure_threshold", defaults=("/", 10, 5, 3))):
+    """One probe: ``path`` (str), then ``period_seconds``, ``timeout_seconds``, ``failure_threshold`` (int)."""
+
+    __slots__ = ()
 
 
-class ProbeProfile(NamedTuple):
-    port: int
-    protocol: str = "http"  # http | tcp
-    startup: ProbeSpec = ProbeSpec(failure_threshold=30)
-    liveness: ProbeSpec = ProbeSpec()
-    readiness: ProbeSpec = ProbeSpec()
+class ProbeProfile(
+    namedtuple(
+        "ProbeProfile",
+        "port protocol startup liveness readiness",
+        defaults=("http", ProbeSpec(failure_threshold=30), ProbeSpec(), ProbeSpec()),
+    )
+):
+    """A server's probes: ``port`` (int), ``protocol`` (``http`` | ``tcp``), one ``ProbeSpec`` per probe kind."""
+
+    __slots__ = ()
 
     def startup_budget_seconds(self) -> int:
         return self.startup.failure_threshold * self.startup.period_seconds

@@ -9,7 +9,6 @@ write back identically (see ``kfn.yamlio.Plain*``).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import yaml
 from yaml.constructor import BaseConstructor, ConstructorError
@@ -17,6 +16,10 @@ from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
 from kfn.yamlio import PlainFloat, PlainInt, PlainStr, scalar
+
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"

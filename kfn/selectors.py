@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 GROUP = "kfn.ai-gitops.dev"
 CONFIG_KIND = "AIPatches"

@@ -13,10 +13,14 @@ too and is re-emitted.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from kfn.errors import InputError
 from kfn.yamlio import dump, dump_item, exact_round_trip, parse, parse_exact, parser
+
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # A line at column 0 that is not a sequence entry or comment (searched in "\n" + text).
 _TOP_LEVEL = re.compile(r"\n(?!-[ \n])([^ \n#][^\n]*)")

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable
+import sys
+from collections.abc import Callable
+from functools import cache
+from importlib.machinery import PathFinder
 
 try:
     from _json import encode_basestring  # the C half of json: no json package import at start-up
@@ -23,6 +26,11 @@ except ImportError:  # pragma: no cover - Python builds without the C accelerato
     from json.encoder import py_encode_basestring as encode_basestring
 
 from kfn.errors import InputError
+
+TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # --- scalars -----------------------------------------------------------------
 
@@ -225,25 +233,47 @@ def dump_item(item: Any, dash_indent: int) -> str:
 # --- parsers -----------------------------------------------------------------
 
 
+_YAML_RS_NATIVE = "yaml_rs._yaml_rs"
+
+
+@cache
+def _yaml_rs() -> Any:
+    """yaml-rs's compiled module, or None when yaml-rs is not installed.
+
+    Loaded without the package's Python wrapper: that wrapper imports pathlib,
+    typing and enum, which cost a short run more than its work. Registered
+    under its own name, so a later ``import yaml_rs`` reuses it.
+    """
+    loaded = sys.modules.get(_YAML_RS_NATIVE)
+    if loaded is not None:
+        return loaded
+    package = PathFinder.find_spec("yaml_rs")
+    where = package.submodule_search_locations if package is not None else None
+    spec = PathFinder.find_spec(_YAML_RS_NATIVE, where) if where else None
+    if spec is None or spec.loader is None:
+        return None
+    module = spec.loader.create_module(spec)
+    spec.loader.exec_module(module)
+    sys.modules[_YAML_RS_NATIVE] = module
+    return module
+
+
 def backend() -> str:
     """The configured parse backend: ``yaml-rs`` (default) or ``pyyaml``."""
     wanted = os.environ.get("KFN_YAML", "yaml-rs").strip().lower().replace("_", "-")
     if wanted not in ("yaml-rs", "pyyaml"):
         raise InputError(f'KFN_YAML: "{wanted}" is not one of yaml-rs, pyyaml')
-    if wanted == "yaml-rs":
-        try:
-            import yaml_rs  # noqa: F401
-        except ImportError:
-            return "pyyaml"
+    if wanted == "yaml-rs" and _yaml_rs() is None:
+        return "pyyaml"
     return wanted
 
 
 def _parse_fast(text: str) -> Any:
-    import yaml_rs
-
+    native = _yaml_rs()
     try:
-        return yaml_rs.loads(text, parse_datetime=False)
-    except yaml_rs.YAMLDecodeError as err:
+        # Duplicate keys are an error (the native default, as in ``yaml_rs.loads``).
+        return native._loads(text, parse_datetime=False)
+    except native.YAMLDecodeError as err:
         raise InputError("invalid YAML: " + " ".join(str(err).split())) from None
 
 
