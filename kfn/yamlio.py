@@ -170,11 +170,11 @@ def _emit_value(v: Any, head: str, ind: int, out: list[str]) -> None:
 def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind
     memo = _quote_memo
+    lead = pad if first is None else first
     for k, v in m.items():
         key = memo.get(k) if k.__class__ is str else None  # exact type: Plain* write their own text
         if key is None:
             key = scalar(k)
-        lead, first = (pad, None) if first is None else (first, None)
         # Fast paths by exact type for the common cases; everything else goes through _emit_value.
         cls = v.__class__
         if cls is str and "\n" not in v:
@@ -190,13 +190,14 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
             _emit_seq(v, ind, out)
         else:
             _emit_value(v, f"{lead}{key}:", ind, out)
+        lead = pad
 
 
 def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind + "-"
     memo = _quote_memo
+    dash = pad if first is None else first + "-"
     for v in seq:
-        dash, first = (pad, None) if first is None else (first + "-", None)
         cls = v.__class__
         if cls is dict and v:
             _emit_map(v, ind + 2, out, first=dash + " ")
@@ -209,6 +210,7 @@ def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> 
             _emit_seq(v, ind + 2, out, first=dash + " ")
         else:
             _emit_value(v, dash, ind, out)
+        dash = pad
 
 
 def dump(doc: Any) -> str:
