@@ -87,12 +87,13 @@ def _splittable(text: str) -> bool:
 
 
 # An anchor or alias where YAML allows one: a line start, after "key:", "-", "[", "{" or ",".
-_ANCHOR = re.compile(r"(?:^[ \t]*|[:\-][ \t]+|[\[{,][ \t]*)[&*][A-Za-z0-9_.-]+(?=[\s,\]}]|$)", re.M)
+# A pattern string, not compiled at import: most inputs have no "&" or "*" and never need it.
+_ANCHOR = r"(?:^[ \t]*|[:\-][ \t]+|[\[{,][ \t]*)[&*][A-Za-z0-9_.-]+(?=[\s,\]}]|$)"
 
 
 def _has_anchors(text: str) -> bool:
     """Anchors or aliases: verbatim pieces could keep an alias whose anchor is re-emitted away."""
-    return ("&" in text or "*" in text) and _ANCHOR.search(text) is not None
+    return ("&" in text or "*" in text) and re.search(_ANCHOR, text, re.M) is not None
 
 
 def _parse_chunks(region: str, chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:

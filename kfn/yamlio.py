@@ -66,8 +66,9 @@ _AMBIGUOUS = re.compile(
         )\Z""",
     re.IGNORECASE | re.VERBOSE,
 )
-# Scalars yaml-rs reads to a value the emitter writes back with the same text.
-_CANONICAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null")
+# Scalars yaml-rs reads to a value the emitter writes back with the same text. Pattern
+# strings like _TOKEN below: compiled (and cached by re) only when an edited item has a suspect.
+_CANONICAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null"
 _UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
 _SPECIAL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff\t]")
 # Characters JSON leaves raw but YAML does not count as printable.
@@ -289,8 +290,8 @@ def exact_round_trip(text: str) -> bool:
     """True when every plain scalar in ``text`` survives yaml-rs plus our emitter."""
     if not any(suspect.search(text) for suspect in _SUSPECTS):
         return True
-    for token in _TOKEN.findall(text):
-        if _AMBIGUOUS.match(token) and not _CANONICAL.fullmatch(token):
+    for token in re.findall(_TOKEN, text, re.M):
+        if _AMBIGUOUS.match(token) and not re.fullmatch(_CANONICAL, token):
             return False
     return True
 
@@ -305,11 +306,10 @@ _TRAP_START = (
 _SUSPECTS = tuple(re.compile(lead + _TRAP_START, re.M) for lead in (r":[ \t]+", r"-[ \t]+", r"[,\[{][ \t]*"))
 # A plain scalar that may not survive yaml-rs plus our emitter: numbers, dates and
 # YAML 1.1 words. Over-matches on purpose; a false hit only costs an exact re-parse.
-_TOKEN = re.compile(
+_TOKEN = (
     r"(?<![^\s\[{,])([-+]?\.?[0-9][\w.:+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|<<"
     r"|[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)"
-    r"(?=[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))",
-    re.M,
+    r"(?=[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))"
 )
 
 
