@@ -78,6 +78,9 @@ def _split_items(region: str) -> tuple[list[str], int] | None:
 
 
 def _only_comments(text: str) -> bool:
+    first = text.lstrip()[:1]  # the first non-blank line starts with it: decides unless it is "#"
+    if first != "#":
+        return not first
     return all(not line.strip() or line.lstrip().startswith("#") for line in text.split("\n"))
 
 
