@@ -246,11 +246,15 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
 def run(items: list[dict], config: Config) -> list[Result]:
     """Every check over every resource kfn does not skip (rule 5), in a fixed order."""
     considered = [item for item in items if isinstance(item, dict) and not selectors.is_skipped(item)]
+    subsets: dict[frozenset | None, list[dict]] = {}  # checks that look at the same kinds share one pass
     out = []
     for check, kinds in CHECKS:
-        if kinds is None:
-            subset = [item for item in considered if selectors.has_markers(item, selectors.ALL_MARKERS)]
-        else:
-            subset = [item for item in considered if item.get("kind") in kinds]
+        subset = subsets.get(kinds)
+        if subset is None:
+            if kinds is None:
+                subset = [item for item in considered if selectors.has_markers(item, selectors.ALL_MARKERS)]
+            else:
+                subset = [item for item in considered if item.get("kind") in kinds]
+            subsets[kinds] = subset
         out.extend(check(subset, config))
     return out
