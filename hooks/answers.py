@@ -237,10 +237,10 @@ def gpu_problems(answers: Mapping[str, str]) -> list[str]:
     workloads = [name for name, flag in GPU_WORKLOADS if enabled(answers, flag)]
     if len(workloads) <= slots:
         return []
-    sharing_note = "AMD GPUs are not shared" if vendor == "amd" else f"{count} GPU(s) × {sharing} replicas"
+    sharing_note = f"{count} GPU(s), AMD GPUs are not shared," if vendor == "amd" else f"{count} GPU(s) × {sharing} replicas"
     return [
         f"gpu_count: {count} — {len(workloads)} GPU workloads ({', '.join(workloads)}) "
-        f"need {len(workloads)} GPU slots, {sharing_note} gives {slots}; raise gpu_count"
+        f"need {len(workloads)} GPU slots but {sharing_note} gives {slots}; raise gpu_count"
         + ("" if vendor == "amd" else " or gpu_time_slicing_replicas")
         + " or disable a service"
     ]
