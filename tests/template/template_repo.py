@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import pyrage
 import yaml
 
+from tooling import VENV, age_identity, tool_env
+
 ROOT = Path(__file__).resolve().parents[2]
-# The project's own virtualenv already holds the generated repo's requirements: reuse it
-# instead of letting every bake create one (tested once, in test_fresh_setup).
-VENV = Path(sys.prefix)
 GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
 GPU_WORKLOADS = {"ollama": None, "faster-whisper": "enable_whisper", "stable-diffusion": "enable_stable_diffusion"}
 CPU_WORKLOADS = {"open-webui": None, "qdrant": "enable_qdrant", "litellm": "enable_litellm"}
 LB_SERVICES = {"open-webui": "open_webui_ip", "faster-whisper": "whisper_ip", "stable-diffusion": "stable_diffusion_ip"}
 LB_ANNOTATIONS = {"cilium": "lbipam.cilium.io/ips", "metallb": "metallb.io/loadBalancerIPs"}
 TIERS = {"models": "GFS", "data": "GFS", "cache": "Daily"}
-
-
-def tool_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", **extra}
 
 
 def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
@@ -36,10 +28,10 @@ def bake_context(answers: dict[str, str], key_dir: Path) -> tuple[dict[str, str]
     """The extra context for a bake; `age_public_key="given"` swaps in a fresh key pair made here."""
     if answers.get("age_public_key") != "given":
         return dict(answers), None
-    identity = pyrage.x25519.Identity.generate()
+    recipient, identity = age_identity()
     private_key = key_dir / "given.agekey"
     private_key.write_text(f"{identity}\n")
-    return {**answers, "age_public_key": str(identity.to_public())}, private_key
+    return {**answers, "age_public_key": recipient}, private_key
 
 
 def enabled(answers: dict, flag: str | None) -> bool:

@@ -12,7 +12,8 @@ import json
 import pytest
 import yaml
 
-from validate_repo import TEMPLATE, Outcome, Repo, age_identity, bake
+from tooling import age_identity
+from validate_repo import TEMPLATE, Outcome, Repo, bake
 
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 BASE = "kubernetes/apps/base/ai"

@@ -11,7 +11,8 @@ import sys
 import pytest
 import yaml
 
-from validate_repo import VENV, age_identity, bake, env
+from tooling import VENV, age_identity, tool_env
+from validate_repo import bake
 
 SECRET = "kubernetes/apps/base/ai/open-webui/secret.sops.yaml"
 
@@ -37,7 +38,7 @@ def test_workflow_steps_run_make_validate(repo):
     assert scripts[-1].strip() == "make validate"
     (repo.path / "age.agekey").unlink()  # CI has no key unless the SOPS_AGE_KEY secret is set
     for script in scripts:
-        result = subprocess.run(["bash", "-e", "-c", script], cwd=repo.path, capture_output=True, text=True, env=env(VENV=str(VENV), SOPS_AGE_KEY=""))
+        result = subprocess.run(["bash", "-e", "-c", script], cwd=repo.path, capture_output=True, text=True, env=tool_env(VENV=str(VENV), SOPS_AGE_KEY=""))
         assert result.returncode == 0, result.stdout + result.stderr
     assert not (repo.path / "age.agekey").exists()
     assert result.stdout.splitlines()[-1].startswith("validate: OK")
@@ -51,7 +52,7 @@ def test_progress_lines_only_on_a_terminal(repo):
     if pid == 0:  # the child: become the validator, attached to the pseudo-terminal
         try:
             os.chdir(repo.path)
-            os.execve(sys.executable, command, env())
+            os.execve(sys.executable, command, tool_env())
         finally:
             os._exit(127)
     output = b""
@@ -87,7 +88,7 @@ def test_answers_record_rebakes_the_same_repo(tmp_path):
     replay.write_text(json.dumps(record["context"]))
     cookiecutter = str(VENV / "bin" / "cookiecutter")
     result = subprocess.run([cookiecutter, "--replay-file", str(replay), "-o", str(tmp_path / "second"), record["template"]],
-                            capture_output=True, text=True, env=env(VENV=str(VENV)))
+                            capture_output=True, text=True, env=tool_env(VENV=str(VENV)))
     assert result.returncode == 0, result.stderr
     second = tmp_path / "second" / first.name
 

@@ -5,29 +5,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyrage
 import yaml
 from cookiecutter.main import cookiecutter
 
+from tooling import VENV, tool_env
+
 TEMPLATE = Path(__file__).resolve().parents[2]
-# This interpreter's virtualenv holds the generated repo's requirements: `make VENV=...`
-# reuses it instead of creating .venv in every copy.
-VENV = Path(sys.prefix)
 SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*)\)$)")
-
-
-# Set when the suite itself runs under `make test`; a user's shell or CI runner has none of them.
-OUTER_MAKE = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
-
-
-def env(**extra: str) -> dict[str, str]:
-    """The environment of a user's shell in the repo: the tools on PATH, no outer make."""
-    inherited = {k: v for k, v in os.environ.items() if k not in OUTER_MAKE}
-    return {**inherited, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", **extra}
 
 
 def bake(output_dir: Path, **answers: str) -> Path:
@@ -41,12 +28,6 @@ def bake(output_dir: Path, **answers: str) -> Path:
             os.environ.pop("VENV", None)
         else:
             os.environ["VENV"] = old
-
-
-def age_identity() -> tuple[str, str]:
-    """A fresh age key pair made in memory: (recipient, identity)."""
-    identity = pyrage.x25519.Identity.generate()
-    return str(identity.to_public()), str(identity)
 
 
 @dataclass
@@ -80,7 +61,7 @@ class Repo:
     path: Path
 
     def run(self, *command: str, stdin: str | None = None, **extra_env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(command, cwd=self.path, input=stdin, capture_output=True, text=True, env=env(**extra_env))
+        return subprocess.run(command, cwd=self.path, input=stdin, capture_output=True, text=True, env=tool_env(**extra_env))
 
     def make(self, *targets: str) -> subprocess.CompletedProcess:
         return self.run("make", "--no-print-directory", *targets, f"VENV={VENV}")
