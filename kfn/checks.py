@@ -156,7 +156,7 @@ def _sharing_key(item: dict) -> str | None:
     return next((f"{name}={notes[name]}" for name in LB_SHARING_ANNOTATIONS if notes.get(name)), None)
 
 
-def duplicatelb_ips(items: list[dict], config: Config) -> list[Result]:
+def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
     owners: dict[str, tuple[dict, tuple]] = {}
     out = []
     for item in items:
@@ -239,7 +239,7 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
     (emptydir_model_data, _WORKLOADS),
     (backup_label_contradicts_class, _CLAIM_HOLDERS),
     (gpu_budget, _WORKLOADS),
-    (duplicatelb_ips, frozenset(("Service",))),
+    (duplicate_lb_ips, frozenset(("Service",))),
 )
 
 
