@@ -36,7 +36,8 @@ LB_IP_ANNOTATIONS = (
 LB_SHARING_ANNOTATIONS = ("lbipam.cilium.io/sharing-key", "metallb.io/allow-shared-ip", "metallb.universe.tf/allow-shared-ip")
 
 
-def _is_gpu_resource(name: str, config: Config) -> bool:
+def is_gpu_resource(name: str, config: Config) -> bool:
+    """A vendor GPU resource, the configured one, or any ``<domain>/gpu``."""
     return name in GPU_RESOURCES or name == config.gpu.resource or name.endswith("/gpu")
 
 
@@ -65,7 +66,7 @@ def gpu_requests_match_limits(items: list[dict], config: Config) -> list[Result]
     for item in items:
         for path, limits, requests in _resource_maps(item):
             for name, wanted in requests.items():
-                if _is_gpu_resource(name, config) and limits.get(name) != wanted:
+                if is_gpu_resource(name, config) and limits.get(name) != wanted:
                     limit = f"its limit {limits[name]}" if name in limits else "no limit"
                     message = f"GPU request {name}={wanted} differs from {limit}; GPUs go in limits and requests must equal them"
                     out.append(result(item, "error", message, path + ("resources", "requests", name)))

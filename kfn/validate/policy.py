@@ -162,12 +162,12 @@ def check_backups(applied: list[Manifest], label: str) -> list[Problem]:
 # --- workloads -----------------------------------------------------------------
 
 
-def uses_gpu(container: dict) -> bool:
+def uses_gpu(container: dict, config: Config) -> bool:
     limits = (container.get("resources") or {}).get("limits") or {}
-    return any(k in checks.GPU_RESOURCES or str(k).endswith("/gpu") for k in limits)
+    return any(checks.is_gpu_resource(str(k), config) for k in limits)
 
 
-def check_workloads(applied: list[Manifest]) -> list[Problem]:
+def check_workloads(applied: list[Manifest], config: Config) -> list[Problem]:
     out = []
     for m in applied:
         if not selectors.is_workload(m.doc):
@@ -181,7 +181,7 @@ def check_workloads(applied: list[Manifest]) -> list[Problem]:
                     out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", "no limit, so one runaway pod can starve the node's AI workloads", f"set resources.limits.{resource}", STAGE))
             if m.kind not in LONG_RUNNING:
                 continue
-            wanted = ["livenessProbe", "readinessProbe"] + (["startupProbe"] if uses_gpu(container) else [])
+            wanted = ["livenessProbe", "readinessProbe"] + (["startupProbe"] if uses_gpu(container, config) else [])
             for probe in wanted:
                 if probe not in container:
                     out.append(Problem(m.file, m.ident, f"{where}.{probe}", "missing: a hung or still-loading model server gets traffic or is never restarted", "add the ai-gitops.dev/probes marker (a kfn profile) and run `make render`, or write the probe", STAGE))
@@ -252,5 +252,5 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(kfn_problems(applied, config))
         out.extend(check_addresses(applied))
         out.extend(check_backups(applied, config.backup.label))
-        out.extend(check_workloads(applied))
+        out.extend(check_workloads(applied, config))
     return out
