@@ -22,8 +22,8 @@ from kfn.validate.schema import DEFAULT_KUBERNETES_VERSION
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 REPEATS = 3
-OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no"}
-ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes"}
+OFF = {"enable_stable_diffusion": False, "enable_whisper": False, "enable_qdrant": False, "enable_litellm": False}
+ON = {"enable_stable_diffusion": True, "enable_whisper": True, "enable_qdrant": True, "enable_litellm": True}
 BAKES = (("optional services off", OFF), ("default answers", {}), ("every service on", ON))
 # Beyond the template's six services: copies of Qdrant (a CPU service with probes, limits and
 # a ClusterIP Service) added to the apps layer and rendered, to show the growth per service.

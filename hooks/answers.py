@@ -1,7 +1,11 @@
 """Validation of the cookiecutter answers: pure functions over the answer dict.
 
 `problems(answers)` returns one line per bad answer, `key: value — why`, so the
-pre-generation hook can report every problem at once before anything is written.
+pre-generation hook can report every problem at once before anything is written. Closed questions
+(choices, yes/no) are cookiecutter choice lists and booleans, which cookiecutter itself asks again on
+a bad answer; they are checked here too because a replay file or `.cruft.json` can carry anything.
+
+Standard library only: the hooks run in cookiecutter's own interpreter.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-YES_NO = ("yes", "no")
 GPU_VENDORS = ("nvidia", "amd", "intel", "none")
 LB_PROVIDERS = ("cilium", "metallb")
 WHISPER_MODELS = ("large-v3", "large-v3-turbo", "medium", "small", "base", "tiny")
@@ -43,10 +46,11 @@ GPU_WORKLOADS = (
 )
 
 Check = Callable[[str], "str | None"]
+BOOLEAN_ANSWERS = ("enable_stable_diffusion", "enable_whisper", "enable_qdrant", "enable_litellm", "open_webui_auth")
 
 
-def enabled(answers: Mapping[str, str], flag: str | None) -> bool:
-    return flag is None or answers.get(flag) == "yes"
+def enabled(answers: Mapping[str, object], flag: str | None) -> bool:
+    return flag is None or answers.get(flag) is True
 
 
 def one_of(choices: tuple[str, ...]) -> Check:
@@ -148,11 +152,6 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
     "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),
     "lb_provider": one_of(LB_PROVIDERS),
-    "enable_stable_diffusion": one_of(YES_NO),
-    "enable_whisper": one_of(YES_NO),
-    "enable_qdrant": one_of(YES_NO),
-    "enable_litellm": one_of(YES_NO),
-    "open_webui_auth": one_of(YES_NO),
     "age_public_key": age_recipient,
     "kubernetes_version": kubernetes_version,
     "ollama_models": ollama_models,
@@ -194,6 +193,17 @@ def parse_pool(text: str) -> Pool:
     return Pool(network.network_address, network.broadcast_address, reserved)
 
 
+def nth_pool_address(pool_text: str, n: int) -> str:
+    """The n-th (1-based) address of the pool a Service may use, or "" if there is none."""
+    try:
+        pool = parse_pool(str(pool_text))
+    except ValueError:
+        return ""
+    usable = [pool.first + offset for offset in range(min(int(pool.last) - int(pool.first) + 1, n + 2))]
+    usable = [ip for ip in usable if ip not in pool.reserved]
+    return str(usable[n - 1]) if len(usable) >= n else ""
+
+
 def lb_problems(answers: Mapping[str, str]) -> list[str]:
     problems: list[str] = []
     pool_text = answers.get("lb_pool", "")
@@ -207,6 +217,8 @@ def lb_problems(answers: Mapping[str, str]) -> list[str]:
         if not enabled(answers, flag):
             continue
         text = answers.get(key, "")
+        if not text and pool is None:
+            continue  # its default is derived from the pool, whose own line says what is wrong
         try:
             ip = ipaddress.IPv4Address(text)
         except ValueError:
@@ -252,6 +264,10 @@ GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas", "en
 def problems(answers: Mapping[str, str]) -> list[str]:
     """Every problem with the answers, one `key: value — why` line each, in prompt order."""
     found, bad_keys = [], set()
+    for key in BOOLEAN_ANSWERS:
+        if not isinstance(answers.get(key), bool):
+            found.append(f"{key}: {answers.get(key)} — must be yes or no")
+            bad_keys.add(key)
     for key, check in SIMPLE_CHECKS.items():
         value = answers.get(key)
         why = check(value) if isinstance(value, str) else "must be given as text"

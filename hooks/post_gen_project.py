@@ -1,7 +1,8 @@
-"""Finish the bake: prune, copy kfn, create the age key, encrypt secrets, render, commit.
+"""Finish the bake: prune, copy kfn, provision the tools, then the repo's own `make bootstrap`.
 
-cookiecutter renders this file with Jinja and runs it inside the new project. On failure it
-prints the failed step and exits 1; cookiecutter then removes the project directory.
+cookiecutter renders this file with Jinja and runs it inside the new project. On failure it prints
+the failed step, removes everything the bake wrote (the pre-generation check made sure the directory
+was new or empty) and exits 1.
 """
 
 import json
@@ -11,7 +12,7 @@ from pathlib import Path
 TEMPLATE_ROOT = Path({{ template_root | tojson }})
 sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
 
-from bake import Bake, BakeError, run  # noqa: E402
+from bake import Bake, BakeError, remove_contents, run  # noqa: E402
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 
@@ -22,11 +23,14 @@ def main() -> int:
         run(bake)
     except BakeError as err:
         print(f"error: {err}", file=sys.stderr)
-        print("error: cookiecutter now removes the half-generated directory.", file=sys.stderr)
+        remove_contents(bake.project)
+        print(f"error: removed everything this bake wrote to {bake.project}", file=sys.stderr)
         return 1
+    if bake.is_cruft_scratch:
+        return 0
     print(f"\nGenerated {bake.project}")
     for message in bake.messages:
-        print(f"  {message}")
+        print("  " + message.replace("\n", "\n  "))
     print(f"  next: see {bake.project / 'README.md'} (push, then flux bootstrap)")
     return 0
 

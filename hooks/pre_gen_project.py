@@ -1,24 +1,55 @@
-"""Check every answer before cookiecutter writes anything; report all problems at once.
+"""Before cookiecutter writes anything: refuse a directory that is already in use, then check every
+answer and report all problems at once, with the way back to the answers already given.
 
-cookiecutter renders this file with Jinja, so the answers arrive as a JSON literal.
+cookiecutter renders this file with Jinja, so the answers arrive as a JSON literal. Standard library
+(and cookiecutter itself) only: this runs in cookiecutter's interpreter.
 """
 
 import json
 import sys
+from pathlib import Path
 
 sys.path.insert(0, {{ (template_root ~ "/hooks") | tojson }})
 
 from answers import problems  # noqa: E402
+from bake import occupied  # noqa: E402
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 
 
+def replay_hint() -> list[str]:
+    """Where cookiecutter saved these answers and the command that bakes again from them."""
+    template = ANSWERS.get("_template")
+    repo_dir = ANSWERS.get("_repo_dir")
+    if not template or not repo_dir:
+        return []  # not a cookiecutter command line (cruft, pytest-cookies with a context)
+    try:
+        from cookiecutter.config import get_user_config
+        from cookiecutter.replay import get_file_name
+
+        replay_file = get_file_name(get_user_config()["replay_dir"], Path(repo_dir).name)
+    except Exception:  # an unreadable user config: the hint is a courtesy, the problems are the message
+        return []
+    output = ANSWERS.get("_output_dir")
+    output_option = f" -o {output}" if output and Path(output) != Path.cwd().parent else ""
+    return [
+        f"Your answers are saved in {replay_file}: fix the values named above there, then run",
+        f"  cookiecutter --replay-file {replay_file}{output_option} {template}",
+    ]
+
+
 def main() -> int:
+    refusal = occupied(Path.cwd())
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     found = problems(ANSWERS)
     for line in found:
         print(line, file=sys.stderr)
     if found:
         print(f"{len(found)} invalid answer(s); nothing was generated.", file=sys.stderr)
+        for line in replay_hint():
+            print(line, file=sys.stderr)
     return 1 if found else 0
 
 

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from template_repo import ROOT, Baked, bake_context
-
+from template_repo import Baked, bake_context
+from tooling import TEMPLATE, VENV
 
 # pytest-cookies renders the context (and so loads cookiecutter.json's `_extensions`, which live in
 # hooks/) before cookiecutter puts the template on sys.path; make it importable wherever pytest starts.
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))
+if str(TEMPLATE) not in sys.path:
+    sys.path.append(str(TEMPLATE))
+# Bakes use this virtualenv's tools (the repo's requirements are in it) unless a test says otherwise.
+os.environ.setdefault("VENV", str(VENV))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-cookies defaults to the template ".", i.e. wherever pytest was started.
     if getattr(config.option, "template", None) in (None, "."):
-        config.option.template = str(ROOT)
+        config.option.template = str(TEMPLATE)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +36,7 @@ def bakery(cookies_session, tmp_path_factory):
             context, private_key = bake_context(answers, keys)
             result = cookies_session.bake(extra_context=context)
             assert result.exit_code == 0, f"bake {name} failed: {result.exception!r}"
-            baked[name] = Baked(result.project_path, {**result.context, **context}, private_key)
+            baked[name] = Baked(result.project_path, {**context, **result.context}, private_key)
         return baked[name]
 
     return bake

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from tooling import VENV, age_identity, tool_env
+from tooling import ROOT, VENV, age_identity, tool_env
 
-ROOT = Path(__file__).resolve().parents[2]
 GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
 GPU_WORKLOADS = {"ollama": None, "faster-whisper": "enable_whisper", "stable-diffusion": "enable_stable_diffusion"}
 CPU_WORKLOADS = {"open-webui": None, "qdrant": "enable_qdrant", "litellm": "enable_litellm"}
@@ -35,7 +34,7 @@ def bake_context(answers: dict[str, str], key_dir: Path) -> tuple[dict[str, str]
 
 
 def enabled(answers: dict, flag: str | None) -> bool:
-    return flag is None or answers[flag] == "yes"
+    return flag is None or answers[flag] is True
 
 
 def load_all(path: Path) -> list[dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # A valid age recipient with one character changed: right alphabet and length, bad checksum.
@@ -16,12 +18,10 @@ INVALID = [
     ("git_url", "git@github.com:org/repo.git"),
     ("git_branch", "feature..x"),
     ("git_branch", "-main"),
-    ("gpu_vendor", "nvidea"),
     ("gpu_count", "two"),
     ("gpu_count", "-1"),
     ("gpu_time_slicing_replicas", "0"),
     ("storage_class", "Fast_SSD"),
-    ("lb_provider", "kube-vip"),
     ("lb_pool", "10.10.2.0/33"),
     ("lb_pool", "10.10.2.25/29"),
     ("lb_pool", "10.10.2.30-10.10.2.25"),
@@ -30,16 +30,12 @@ INVALID = [
     ("whisper_ip", "10.10.2.31"),
     ("whisper_ip", "10.10.2.256"),
     ("stable_diffusion_ip", "10.10.2.25"),
-    ("enable_qdrant", "maybe"),
-    ("enable_whisper", "true"),
     ("age_public_key", "age1abc"),
     ("age_public_key", BAD_CHECKSUM_KEY),
     ("kubernetes_version", "1.29"),
     ("kubernetes_version", "v1.33"),
     ("ollama_models", "llama3 2"),
     ("ollama_pvc_size", "100GB"),
-    ("whisper_model", "huge"),
-    ("open_webui_auth", "sometimes"),
 ]
 
 
@@ -50,6 +46,26 @@ def test_invalid_answer_is_rejected_naming_key_and_value(failed_bake, key, value
     assert len(problems) == 1, stderr
     assert problems[0].startswith(f"{key}: {value} — "), stderr
     assert not left, f"left behind: {left}"
+
+
+CLOSED = [("gpu_vendor", "nvidea"), ("lb_provider", "kube-vip"), ("whisper_model", "huge"), ("enable_qdrant", "maybe"), ("open_webui_auth", "sometimes")]
+
+
+@pytest.mark.parametrize(("key", "value"), CLOSED, ids=[f"{k}={v}" for k, v in CLOSED])
+def test_closed_questions_are_cookiecutter_choices(cookies, tmpdir, key, value):
+    """Choice lists and booleans: cookiecutter asks again on a bad interactive answer and refuses a bad
+    `key=value` before the hooks run, naming both; nothing is written."""
+    result = cookies.bake(extra_context={key: value})
+    assert isinstance(result.exception, ValueError), result.exception
+    assert str(result.exception).startswith(f"{value} provided for ") and key in str(result.exception)
+    assert not [p for p in Path(tmpdir, "cookies").rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("value", ["no", "false", "0", "n"])
+def test_yes_no_answers_keep_their_issue_3_spellings(bakery, value):
+    baked = bakery(f"whisper-{value}", enable_whisper=value)
+    assert baked.answers["enable_whisper"] is False
+    assert "faster-whisper" not in baked.of_kind("Deployment")
 
 
 @pytest.mark.parametrize(
@@ -68,10 +84,10 @@ def test_gpu_budget_is_checked_before_generation(failed_bake, answers, why):
 
 
 def test_every_problem_is_reported_at_once(failed_bake):
-    bad = {"repo": "Bad", "gpu_vendor": "x", "whisper_ip": "10.10.2.25", "kubernetes_version": "1.2", "enable_litellm": "y"}
+    bad = {"repo": "Bad", "gpu_count": "x", "whisper_ip": "10.10.2.25", "kubernetes_version": "1.2", "qdrant_pvc_size": "1G"}
     stderr, left = failed_bake(**bad)
     lines = [line for line in stderr.splitlines() if "—" in line]
-    assert [line.split(":")[0] for line in lines] == ["repo", "gpu_vendor", "enable_litellm", "kubernetes_version", "whisper_ip"]
+    assert [line.split(":")[0] for line in lines] == ["repo", "gpu_count", "kubernetes_version", "qdrant_pvc_size", "whisper_ip"]
     assert "5 invalid answer(s); nothing was generated." in stderr
     assert not left
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pyrage
 import yaml
 
-from template_repo import ROOT, Baked, run
+from template_repo import Baked, run
+from tooling import TEMPLATE
 
 
 def files(project: Path) -> dict[str, bytes]:
@@ -56,7 +57,7 @@ def test_failed_step_is_named_and_the_directory_removed(cookies, capfd, monkeypa
     monkeypatch.setenv("VENV", str(Path(tmpdir, "no-such-venv")))
     result = cookies.bake()
     assert result.exit_code != 0
-    assert "error: step 'choose tools' failed:" in capfd.readouterr().err
+    assert "error: step 'provision tools' failed:" in capfd.readouterr().err
     assert not [p for p in Path(tmpdir, "cookies").rglob("*") if p.is_file()]
 
 
@@ -64,7 +65,8 @@ def test_sops_failure_stops_the_bake_before_anything_is_kept(cookies, capfd, mon
     """A sops that fails (injected: a stand-in that exits 1) must not leave recipes or keys behind."""
     venv = Path(tmpdir, "broken-venv", "bin")
     venv.mkdir(parents=True)
-    (venv / "python").symlink_to(sys.executable)
+    (venv / "python").write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    (venv / "python").chmod(0o755)
     (venv / "kubectl").symlink_to(Path(sys.prefix, "bin", "kubectl"))
     (venv / "sops").write_text("#!/bin/sh\necho 'sops: injected failure' >&2\nexit 1\n")
     (venv / "sops").chmod(0o755)
@@ -72,13 +74,13 @@ def test_sops_failure_stops_the_bake_before_anything_is_kept(cookies, capfd, mon
     result = cookies.bake()
     assert result.exit_code != 0
     err = capfd.readouterr().err
-    assert "error: step 'encrypt secrets' failed:" in err and "injected failure" in err, err
+    assert "error: step 'bootstrap' failed:" in err and "injected failure" in err, err
     assert not [p for p in Path(tmpdir, "cookies").rglob("*") if p.is_file()]
 
 
 def test_command_line_with_relative_template_path(tmp_path):
     """`cookiecutter .` passes a relative _repo_dir; the hooks must still find the template."""
-    result = run([str(Path(sys.prefix, "bin", "cookiecutter")), "--no-input", "-o", str(tmp_path), "."], ROOT)
+    result = run([str(Path(sys.prefix, "bin", "cookiecutter")), "--no-input", "-o", str(tmp_path), TEMPLATE.name], TEMPLATE.parent)
     assert result.returncode == 0, result.stderr
     assert f"age private key: {tmp_path / 'ai-gitops' / 'age.agekey'}" in result.stdout
     assert "make flux-secret" in result.stdout

@@ -7,6 +7,7 @@ stage that reports it, never just a non-zero exit.
 
 from __future__ import annotations
 
+
 import json
 
 import pytest
@@ -15,7 +16,11 @@ import yaml
 from tooling import age_identity
 from validate_repo import TEMPLATE, Outcome, Repo, bake
 
-DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+
+def answers(repo: Repo) -> dict:
+    """The answers the repo was baked with, as the bake recorded them."""
+    return json.loads(repo.path.joinpath(".cruft.json").read_text())["context"]["cookiecutter"]
 BASE = "kubernetes/apps/base/ai"
 SECRET = f"{BASE}/open-webui/secret.sops.yaml"
 
@@ -50,7 +55,7 @@ def test_untouched_bake_passes(repo):
 
 
 @pytest.mark.parametrize("answers", [
-    {"lb_provider": "metallb", "lb_pool": "10.10.2.24-10.10.2.30", "gpu_vendor": "amd", "gpu_count": "3", "enable_qdrant": "yes", "enable_litellm": "yes"},
+    {"lb_provider": "metallb", "lb_pool": "10.10.2.24-10.10.2.30", "gpu_vendor": "amd", "gpu_count": "3", "enable_qdrant": True, "enable_litellm": True},
     {"gpu_vendor": "intel", "gpu_count": "3", "gpu_time_slicing_replicas": "1", "cluster_name": "lab", "namespace": "ml"},
 ], ids=["metallb-amd-every-service", "intel-lab-ml"])
 def test_other_untouched_bakes_pass(answers, tmp_path):
@@ -95,7 +100,7 @@ def test_secret_for_another_age_key(repo):
 
 
 def test_duplicate_ip_across_layers(repo):
-    ip = DEFAULTS["open_webui_ip"]
+    ip = answers(repo)["open_webui_ip"]
     add_to_infrastructure(repo, "dashboard", f"""\
 apiVersion: v1
 kind: Service
@@ -116,8 +121,8 @@ spec:
 
 
 def test_duplicate_ip_in_one_layer_stops_the_render(repo):
-    ip = DEFAULTS["open_webui_ip"]
-    repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], ip)
+    ip = answers(repo)["open_webui_ip"]
+    repo.edit(f"{BASE}/faster-whisper/service.yaml", answers(repo)["whisper_ip"], ip)
     assert repo.make("render").returncode != 0  # kfn refuses it while rendering the apps layer
     outcome = failing(repo, drift=1)
     line = outcome.problem("Makefile: -: render: `make render` fails on the current sources")
@@ -126,11 +131,11 @@ def test_duplicate_ip_in_one_layer_stops_the_render(repo):
 
 def test_ip_outside_the_pool(repo):
     outside = "10.10.3.27"
-    repo.edit(f"{BASE}/faster-whisper/service.yaml", DEFAULTS["whisper_ip"], outside)
+    repo.edit(f"{BASE}/faster-whisper/service.yaml", answers(repo)["whisper_ip"], outside)
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
-    assert f"{outside} is outside every LoadBalancer pool ({DEFAULTS['lb_pool']}" in line
+    assert f"{outside} is outside every LoadBalancer pool ({answers(repo)['lb_pool']}" in line
 
 
 def test_extra_gpu_workload_over_budget(repo):
@@ -156,7 +161,7 @@ spec:
 """)
     repo.render()  # within budget for the infrastructure layer alone
     outcome = failing(repo, policy=1)
-    capacity = int(DEFAULTS["gpu_count"]) * int(DEFAULTS["gpu_time_slicing_replicas"])
+    capacity = int(answers(repo)["gpu_count"]) * int(answers(repo)["gpu_time_slicing_replicas"])
     line = outcome.problem(rendered(repo, "infrastructure", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
     assert f"= {capacity}" in line
 
@@ -210,7 +215,7 @@ def test_tier_that_no_schedule_selects(repo):
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem("PersistentVolumeClaim/whisper-models")
-    assert f"tier Daily but no Velero Schedule selects it in namespace {DEFAULTS['namespace']}" in line
+    assert f"tier Daily but no Velero Schedule selects it in namespace {answers(repo)['namespace']}" in line
 
 
 def test_workload_without_probes(repo):

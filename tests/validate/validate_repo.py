@@ -11,9 +11,8 @@ from pathlib import Path
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tooling import VENV, tool_env
+from tooling import TEMPLATE, VENV, tool_env
 
-TEMPLATE = Path(__file__).resolve().parents[2]
 SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*)\)$)")
 
 
