@@ -31,7 +31,7 @@ def replay_hint() -> list[str]:
     except Exception:  # an unreadable user config: the hint is a courtesy, the problems are the message
         return []
     output = ANSWERS.get("_output_dir")
-    output_option = f" -o {output}" if output and Path(output) != Path.cwd().parent else ""
+    output_option = f" -o {output}" if output else ""
     return [
         f"Your answers are saved in {replay_file}: fix the values named above there, then run",
         f"  cookiecutter --replay-file {replay_file}{output_option} {template}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from kfn import checks, selectors
@@ -17,6 +18,7 @@ from kfn.errors import ConfigError
 from kfn.results import field_path
 from kfn.selectors import CONFIG_KIND, GROUP
 from kfn.validate.problems import Problem
+from kfn.validate.quantity import quantity
 from kfn.validate.repo import Manifest
 
 STAGE = "policy"
@@ -33,19 +35,26 @@ class Pool:
     text: str      # as written, for messages
     first: int
     last: int
+    reserved: frozenset[int] = frozenset()  # in the range, but never handed out
 
     def __contains__(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return self.first <= int(ip) <= self.last
 
 
-def address_range(text: str) -> tuple[int, int] | None:
-    """A CIDR or ``start-stop`` range as integers; None when it does not parse."""
+def address_range(text: str) -> tuple[int, int, frozenset[int]] | None:
+    """A CIDR or ``start-stop`` range as integers, with the addresses no Service gets; None when it does not parse.
+
+    A CIDR's network and broadcast address (IPv4, /30 and wider) are reserved: Cilium LB IPAM skips them
+    unless the pool sets allowFirstLastIPs (cilium.io/v2 CiliumLoadBalancerIPPool, default "No"), and
+    the bake refuses them (hooks/answers.py), so a Service asking for one keeps <pending>."""
     try:
         if "-" in text:
             start, stop = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
-            return int(start), int(stop)
+            return int(start), int(stop), frozenset()
         net = ipaddress.ip_network(text.strip(), strict=False)
-        return int(net.network_address), int(net.broadcast_address)
+        first, last = int(net.network_address), int(net.broadcast_address)
+        wide = net.version == 4 and net.prefixlen <= 30
+        return first, last, frozenset({first, last}) if wide else frozenset()
     except ValueError:
         return None
 
@@ -85,6 +94,8 @@ def check_addresses(applied: list[Manifest]) -> list[Problem]:
                 continue
             if not any(ip in p for p in available):
                 out.append(Problem(m.file, m.ident, field, f"{ip} is outside every LoadBalancer pool ({pool_text}), so it is never assigned", "pick a free address inside the pool, or widen the pool", STAGE))
+            elif not any(ip in p and int(ip) not in p.reserved for p in available):
+                out.append(Problem(m.file, m.ident, field, f"{ip} is the network or broadcast address of its pool ({pool_text}), which is never assigned", "pick an address between the first and the last of the pool", STAGE))
     return out
 
 
@@ -179,12 +190,34 @@ def check_workloads(applied: list[Manifest], config: Config) -> list[Problem]:
             for resource in ("cpu", "memory"):
                 if resource not in limits:
                     out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", "no limit, so one runaway pod can starve the node's AI workloads", f"set resources.limits.{resource}", STAGE))
+            out.extend(Problem(m.file, m.ident, f"{where}.{field}", why, fix, STAGE) for field, why, fix in resource_problems(container))
             if m.kind not in LONG_RUNNING:
                 continue
             wanted = ["livenessProbe", "readinessProbe"] + (["startupProbe"] if uses_gpu(container, config) else [])
             for probe in wanted:
                 if probe not in container:
                     out.append(Problem(m.file, m.ident, f"{where}.{probe}", "missing: a hung or still-loading model server gets traffic or is never restarted", "add the ai-gitops.dev/probes marker (a kfn profile) and run `make render`, or write the probe", STAGE))
+    return out
+
+
+def resource_problems(container: dict) -> list[tuple[str, str, str]]:
+    """(field, why, fix) for quantities the API server rejects: bad syntax, or a limit below its request."""
+    resources = container.get("resources") or {}
+    parsed: dict[str, dict[str, Fraction]] = {}
+    out = []
+    for section in ("requests", "limits"):
+        for name, value in (resources.get(section) or {}).items():
+            amount = quantity(value)
+            if amount is None:
+                out.append((f"resources.{section}.{name}", f"{value!r} is not a Kubernetes quantity, so the API server rejects the pod",
+                            "write a number with an optional suffix: Ki, Mi, Gi, Ti (powers of 1024), k, M, G, T, or m for CPU (e.g. 48Gi, 500m)"))
+            else:
+                parsed.setdefault(section, {})[name] = amount
+    for name, request in (parsed.get("requests") or {}).items():
+        limit = (parsed.get("limits") or {}).get(name)
+        if limit is not None and limit < request:
+            out.append((f"resources.limits.{name}", f"limit {resources['limits'][name]} is below the request {resources['requests'][name]}, so the API server rejects the pod",
+                        "raise the limit to at least the request, or lower the request"))
     return out
 
 

@@ -14,9 +14,15 @@ class Problem:
     fix: str
     stage: str = ""
     detail: str = ""  # extra lines shown indented under the problem (a short diff)
+    severity: str = "error"  # "warning": printed, but `make validate` still passes
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def line(self) -> str:
-        return f"{self.file}: {self.resource}: {self.field}: {self.what} — {self.fix}"
+        lead = "" if self.is_error else f"{self.severity}: "
+        return f"{lead}{self.file}: {self.resource}: {self.field}: {self.what} — {self.fix}"
 
     def render(self) -> str:
         extra = "".join(f"    {line}\n" for line in self.detail.splitlines())

@@ -47,7 +47,7 @@ CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
     "flux": lambda c: flux.check(c.flux),
     "drift": lambda c: drift.check(c.repo),
     "secrets": lambda c: secrets.check(c.repo, c.applied(), c.age_key),
-    "schema": lambda c: schema.check(c.applied(), c.kubernetes_version),
+    "schema": lambda c: schema.check(c.applied(), c.kubernetes_version, c.repo.root),
     "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources()),
 }
 
@@ -69,11 +69,14 @@ def run_stages(ctx: Context, stages: list[str], progress: Callable[[int, str, li
 
 def summary(problems: list[Problem], stages: list[str], documents: int | None) -> str:
     """The last line; no timings, so the same tree always gives the same output."""
-    if not problems:
+    warnings = sum(not p.is_error for p in problems)
+    if warnings == len(problems):
         counted = f", {documents} documents Flux applies" if documents is not None else ""
-        return f"validate: OK, {len(stages)} stage{'s' * (len(stages) != 1)}{counted}, 0 problems"
-    per_stage = ", ".join(f"{stage} {n}" for stage, n in Counter(p.stage for p in problems).items())
-    return f"validate: {len(problems)} problem{'s' * (len(problems) != 1)} ({per_stage})"
+        warned = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+        return f"validate: OK, {len(stages)} stage{'s' * (len(stages) != 1)}{counted}, 0 problems{warned}"
+    errors = [p for p in problems if p.is_error]
+    per_stage = ", ".join(f"{stage} {n}" for stage, n in Counter(p.stage for p in errors).items())
+    return f"validate: {len(errors)} problem{'s' * (len(errors) != 1)} ({per_stage})"
 
 
 def validate(root: Path, kubernetes_version: str, stages: list[str], age_key: Path, out: TextIO = sys.stdout) -> int:
@@ -93,4 +96,4 @@ def validate(root: Path, kubernetes_version: str, stages: list[str], age_key: Pa
     # Only count when a stage already built the Flux paths (a drift-only run never does).
     documents = len(ctx.applied()) if "flux" in ctx.__dict__ else None
     out.write(summary(problems, stages, documents) + "\n")
-    return 1 if problems else 0
+    return 1 if any(p.is_error for p in problems) else 0

@@ -3,8 +3,10 @@
 Built-in kinds use the strict JSON schemas shipped in the `kubernetes-validate` wheel (offline;
 unknown fields fail), resolved the way its ``validate`` resolves them. We compile each schema once
 instead of calling ``validate`` per document, which re-reads the 1.4 MB definitions file every
-time (about 8x slower here). CRDs use the JSON schemas in ``schemas/``, made strict the same way.
-A kind with neither is a problem: usually a wrong apiVersion, which the API server would refuse.
+time (about 8x slower here). CRDs use the JSON schemas in ``schemas/`` here, or the repo's own ``schemas/`` folder (the user's, for
+CRDs the template does not ship), made strict the same way. A built-in group without the kind, or a CRD
+group whose schema is known under another version, is an error: a wrong apiVersion the API server
+refuses. A CRD nobody vendored is a warning naming the user's folder: Flux may well accept it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kfn.validate.repo import Manifest
 
 STAGE = "schema"
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+USER_SCHEMA_DIR = "schemas"  # in the repo root: the user's own CRD schemas, never touched by template updates
 DEFAULT_KUBERNETES_VERSION = "1.30"
 MESSAGE_LIMIT = 240
 Validator = jsonschema.Draft202012Validator
@@ -91,24 +94,25 @@ def strict(node: object) -> object:
 
 
 @lru_cache(maxsize=None)
-def crd_validator(api_version: str, kind: str) -> Validator | None:
+def crd_validator(api_version: str, kind: str, user_dir: Path) -> Validator | None:
     group, version = split_api_version(api_version)
-    path = SCHEMA_DIR / group / f"{kind.lower()}_{version}.json"
-    if not path.is_file():
-        return None
-    return Validator(strict(json.loads(path.read_text(encoding="utf-8"))))
+    for directory in (user_dir, SCHEMA_DIR):
+        path = directory / group / f"{kind.lower()}_{version}.json"
+        if path.is_file():
+            return Validator(strict(json.loads(path.read_text(encoding="utf-8"))))
+    return None
 
 
-def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Validator | None:
+def validator_for(api_version: str, kind: str, kubernetes_version: str, user_dir: Path) -> Validator | None:
     if is_builtin_group(split_api_version(api_version)[0]):
         return builtin_validator(api_version, kind, kubernetes_version)
-    return crd_validator(api_version, kind)
+    return crd_validator(api_version, kind, user_dir)
 
 
 @lru_cache(maxsize=None)
-def known_api_versions(kind: str, kubernetes_version: str) -> tuple[str, ...]:
+def known_api_versions(kind: str, kubernetes_version: str, user_dir: Path) -> tuple[str, ...]:
     """apiVersions that do have a schema for ``kind``, to name the likely fix."""
-    found = {f"{p.parent.name}/{p.stem.rsplit('_', 1)[1]}" for p in SCHEMA_DIR.glob(f"*/{kind.lower()}_*.json")}
+    found = {f"{p.parent.name}/{p.stem.rsplit('_', 1)[1]}" for d in (user_dir, SCHEMA_DIR) for p in d.glob(f"*/{kind.lower()}_*.json")}
     pattern = re.compile(re.escape(kind.lower()) + r"(-[a-z0-9]+)*-v[0-9a-z]+\.json")
     for entry in (files("kubernetes_validate") / builtin_schema_dir(kubernetes_version)).iterdir():
         if pattern.fullmatch(entry.name):
@@ -121,19 +125,23 @@ def short(message: str) -> str:
     return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
 
 
-def unknown_kind(m: Manifest, kubernetes_version: str) -> Problem:
-    known = known_api_versions(m.kind, kubernetes_version)
-    fix = f"use apiVersion {' or '.join(known)}" if known else "vendor the CRD's schema in kfn/validate/schemas/ (see its README) or fix kind/apiVersion"
+def unknown_kind(m: Manifest, kubernetes_version: str, user_dir: Path) -> Problem:
+    known = known_api_versions(m.kind, kubernetes_version, user_dir)
     what = f"no schema for {m.api_version} {m.kind} in Kubernetes {kubernetes_version} or the vendored CRDs"
-    return Problem(m.file, m.ident, "apiVersion", what, fix, STAGE)
+    if known or is_builtin_group(split_api_version(m.api_version)[0]):
+        fix = f"use apiVersion {' or '.join(known)}" if known else "fix kind/apiVersion: Kubernetes has no such built-in kind"
+        return Problem(m.file, m.ident, "apiVersion", what, fix, STAGE)
+    group, version = split_api_version(m.api_version)
+    fix = f"its fields are not checked; to check them, save the CRD's openAPIV3Schema as JSON at {USER_SCHEMA_DIR}/{group}/{m.kind.lower()}_{version}.json"
+    return Problem(m.file, m.ident, "apiVersion", what, fix, STAGE, severity="warning")
 
 
-def check_doc(m: Manifest, kubernetes_version: str) -> Problem | None:
+def check_doc(m: Manifest, kubernetes_version: str, user_dir: Path) -> Problem | None:
     if not m.api_version or not m.kind:
         return Problem(m.file, m.ident, "apiVersion" if not m.api_version else "kind", "missing", "every manifest needs apiVersion and kind", STAGE)
-    validator = validator_for(m.api_version, m.kind, kubernetes_version)
+    validator = validator_for(m.api_version, m.kind, kubernetes_version, user_dir)
     if validator is None:
-        return unknown_kind(m, kubernetes_version)
+        return unknown_kind(m, kubernetes_version, user_dir)
     # Flux decrypts before applying: the sops block never reaches the API server.
     error = jsonschema.exceptions.best_match(validator.iter_errors({k: v for k, v in m.doc.items() if k != "sops"}))
     if error is None:
@@ -143,5 +151,6 @@ def check_doc(m: Manifest, kubernetes_version: str) -> Problem | None:
     return Problem(m.file, m.ident, field, short(error.message), f"fix it to match the {where} {m.api_version} {m.kind} schema", STAGE)
 
 
-def check(applied: list[Manifest], kubernetes_version: str) -> list[Problem]:
-    return [p for p in (check_doc(m, kubernetes_version) for m in applied) if p is not None]
+def check(applied: list[Manifest], kubernetes_version: str, repo_root: Path) -> list[Problem]:
+    user_dir = repo_root / USER_SCHEMA_DIR
+    return [p for p in (check_doc(m, kubernetes_version, user_dir) for m in applied) if p is not None]

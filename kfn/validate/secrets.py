@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -17,6 +18,7 @@ from kfn.validate.repo import Manifest, Repo
 
 STAGE = "secrets"
 SOPS_CONFIG = ".sops.yaml"
+CRUFT_RECORD = ".cruft.json"
 DEFAULT_AGE_KEY = "age.agekey"
 SOPS_SUFFIXES = (".sops.yaml", ".sops.yml")
 ENCRYPTED_VALUE = re.compile(r"^ENC\[[A-Z0-9_]+,data:.*\]$", re.S)
@@ -95,11 +97,31 @@ def check_sops_file(m: Manifest, rules: list[dict], rendered: bool) -> list[Prob
         out.append(Problem(m.file, m.ident, "sops", f"no creation_rules entry in {SOPS_CONFIG} matches this path", f"move it under kubernetes/ or add a rule to {SOPS_CONFIG}", STAGE))
         return out
     wanted, actual = rule_recipients(rule), doc_recipients(m)
-    missing = sorted(wanted - actual)
+    missing, extra = sorted(wanted - actual), sorted(actual - wanted)
+    updatekeys = "decrypt with the key it was made for and re-encrypt: `sops updatekeys " + m.file + "`, or recreate the value and `sops encrypt -i`"
     if missing:
         got = ", ".join(short(r) for r in sorted(actual)) or "no age recipient"
-        out.append(Problem(m.file, m.ident, "sops.age", f"encrypted for {got}, not for the repo's recipient {', '.join(short(r) for r in missing)} from {SOPS_CONFIG}", "decrypt with the key it was made for and re-encrypt: `sops updatekeys " + m.file + "`, or recreate the value and `sops encrypt -i`", STAGE))
+        out.append(Problem(m.file, m.ident, "sops.age", f"encrypted for {got}, not for the repo's recipient {', '.join(short(r) for r in missing)} from {SOPS_CONFIG}", updatekeys, STAGE))
+    elif extra:
+        out.append(Problem(m.file, m.ident, "sops.age", f"also encrypted for {', '.join(short(r) for r in extra)}, which {SOPS_CONFIG} does not name (a retired key still decrypts it)", updatekeys + "; after a leak use `make rotate-key`", STAGE))
     return out
+
+
+def check_recorded_recipient(repo: Repo, rules: list[dict]) -> list[Problem]:
+    """.cruft.json records the recipient the repo was baked (or rotated) for; `cruft update` and a re-bake
+    use it, so it must be the one .sops.yaml encrypts for."""
+    path = repo.path(CRUFT_RECORD)
+    if not path.is_file() or not rules:
+        return []
+    try:
+        recorded = str(json.loads(path.read_text(encoding="utf-8"))["context"]["cookiecutter"].get("age_public_key") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return [Problem(CRUFT_RECORD, "-", "context.cookiecutter", "not the answers record cruft writes", f"restore {CRUFT_RECORD} from git", STAGE)]
+    rule = matching_rule(rules, "kubernetes/x.sops.yaml")
+    configured = rule_recipients(rule) if rule else set()
+    if configured and recorded not in configured:
+        return [Problem(CRUFT_RECORD, "-", "context.cookiecutter.age_public_key", f"records {short(recorded) or 'no recipient'}, but {SOPS_CONFIG} encrypts for {', '.join(short(r) for r in sorted(configured))}: a template update would re-bake for the wrong key", f"set it to the recipient in {SOPS_CONFIG} (`make rotate-key` keeps both in step)", STAGE)]
+    return []
 
 
 def check_plaintext(m: Manifest, where: str) -> Problem:
@@ -162,6 +184,7 @@ def check_decryption(repo: Repo, applied: list[Manifest], key_file: Path) -> lis
 def check(repo: Repo, applied: list[Manifest], key_file: Path) -> list[Problem]:
     """Stage 3; ``key_file`` (the age identity, usually git-ignored) enables the decryption check."""
     rules, out = creation_rules(repo)
+    out.extend(check_recorded_recipient(repo, rules))
     sops_files = {p for p in repo.yaml_files if p.name.endswith(SOPS_SUFFIXES) and p.name != SOPS_CONFIG}
     rendered = repo.path(RENDERED)
     for path in repo.yaml_files:

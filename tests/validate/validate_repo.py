@@ -16,12 +16,12 @@ from tooling import TEMPLATE, VENV, tool_env
 SUMMARY = re.compile(r"^validate: (?:OK,|(\d+) problems? \((.*)\)$)")
 
 
-def bake(output_dir: Path, **answers: str) -> Path:
+def bake(output_dir: Path, template: Path = TEMPLATE, **answers: str) -> Path:
     """`cookiecutter --no-input` with the given answers; the project directory."""
     old = os.environ.get("VENV")
     os.environ["VENV"] = str(VENV)
     try:
-        return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)))
+        return Path(cookiecutter(str(template), no_input=True, extra_context=answers, output_dir=str(output_dir)))
     finally:
         if old is None:
             os.environ.pop("VENV", None)

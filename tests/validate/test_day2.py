@@ -1,0 +1,189 @@
+"""Day-2 commands as the generated README gives them: key rotation, Secrets, template updates, and the
+`make validate` rules for what a user edits in (quantities, pool edges, Flux Helm kinds, unknown kinds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tooling import TEMPLATE, VENV, tool_env
+from validate_repo import Outcome, Repo, bake
+
+BASE = "kubernetes/apps/base/ai"
+
+
+def sops_decrypt(repo: Repo, path: Path, key_file: Path, text: str | None = None) -> subprocess.CompletedProcess:
+    command = ["sops", "decrypt", "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin" if text else str(path)]
+    return repo.run(*command, stdin=text, SOPS_AGE_KEY_FILE=str(key_file))
+
+
+def secret_files(repo: Repo) -> list[Path]:
+    return sorted(p for p in repo.path.glob("kubernetes/**/*.sops.yaml") if "rendered" not in p.parts)
+
+
+def test_rotate_key_leaves_nothing_the_old_key_can_decrypt(repo, tmp_path):
+    old_key = tmp_path / "old.agekey"
+    shutil.copy(repo.file("age.agekey"), old_key)
+    before = {p: p.read_text() for p in secret_files(repo)}
+    result = repo.make("rotate-key")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "validate: OK" in result.stdout
+    new_key = repo.file("age.agekey")
+    new_recipient = new_key.read_text().split("public key: ")[1].split()[0]
+    assert f"age: {new_recipient}" in repo.file(".sops.yaml").read_text()
+    assert json.loads(repo.file(".cruft.json").read_text())["context"]["cookiecutter"]["age_public_key"] == new_recipient
+    kept = list(repo.path.glob("age-old-*.agekey"))
+    assert len(kept) == 1 and kept[0].read_text() == old_key.read_text()
+    assert repo.run("git", "check-ignore", "-q", kept[0].name).returncode == 0
+    for path, old_text in before.items():
+        assert sops_decrypt(repo, path, new_key).returncode == 0, path
+        assert sops_decrypt(repo, path, old_key).returncode != 0, path
+        # The old key with the old sops block from git history: the data key changed, so this fails too.
+        hybrid = yaml.safe_load(path.read_text())
+        hybrid["sops"]["age"] = yaml.safe_load(old_text)["sops"]["age"]
+        assert sops_decrypt(repo, path, old_key, text=yaml.safe_dump(hybrid)).returncode != 0, path
+    assert not list(repo.path.rglob(".rotating.*"))
+
+
+def test_rotate_key_without_the_key_changes_nothing(repo):
+    repo.file("age.agekey").rename(repo.file("elsewhere.agekey"))
+    before = {p: p.read_bytes() for p in [*secret_files(repo), repo.file(".sops.yaml"), repo.file(".cruft.json")]}
+    result = repo.make("rotate-key")
+    assert result.returncode != 0
+    assert "rotate-key: age.agekey is missing" in result.stderr and "nothing was changed" in result.stderr
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_secret_show_prints_the_decrypted_secret(repo):
+    result = repo.make("secret-show", f"FILE={BASE}/open-webui/secret.sops.yaml")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["stringData"]["WEBUI_SECRET_KEY"]
+    usage = repo.make("secret-show")
+    assert usage.returncode != 0 and "usage: make secret-show FILE=" in usage.stderr
+
+
+def test_validate_names_a_recorded_recipient_that_disagrees(repo):
+    record = json.loads(repo.file(".cruft.json").read_text())
+    record["context"]["cookiecutter"]["age_public_key"] = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+    repo.file(".cruft.json").write_text(json.dumps(record, indent=4) + "\n")
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    line = outcome.problem(".cruft.json: -: context.cookiecutter.age_public_key: records age1ql3z7hjy")
+    assert "but .sops.yaml encrypts for" in line and "make rotate-key" in line
+
+
+def edit_resources(repo: Repo, old: str, new: str) -> Outcome:
+    repo.edit(f"{BASE}/open-webui/deployment.yaml", old, new)
+    repo.render()
+    return repo.validate()
+
+
+def test_validate_rejects_a_quantity_the_api_server_rejects(repo):
+    outcome = edit_resources(repo, "memory: 2Gi", "memory: 48GB")
+    assert outcome.returncode != 0
+    assert "resources.limits.memory: '48GB' is not a Kubernetes quantity" in outcome.problem("Deployment/open-webui", "48GB")
+
+
+def test_validate_rejects_limits_below_requests(repo):
+    outcome = edit_resources(repo, "memory: 512Mi", "memory: 4Gi")
+    assert outcome.returncode != 0
+    assert "limit 2Gi is below the request 4Gi" in outcome.problem("Deployment/open-webui", "resources.limits.memory")
+
+
+def test_validate_rejects_the_pools_broadcast_address(repo):
+    service = f"{BASE}/open-webui/service.yaml"
+    repo.edit(service, "10.10.2.25", "10.10.2.31")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0
+    assert "10.10.2.31 is the network or broadcast address of its pool" in outcome.problem("Service/open-webui", "10.10.2.31")
+
+
+HELM = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: grafana, namespace: ai}
+spec: {url: "https://grafana.github.io/helm-charts", interval: 1h}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: podinfo, namespace: ai}
+spec: {url: "oci://ghcr.io/stefanprodan/charts/podinfo", interval: 10m, ref: {tag: "6.9.2"}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: grafana, namespace: ai}
+spec:
+  interval: 30m
+  chart:
+    spec: {chart: grafana, version: "10.x", sourceRef: {kind: HelmRepository, name: grafana}}
+  values: {persistence: {enabled: true}}
+"""
+
+
+def add_to_apps(repo: Repo, name: str, manifest: str) -> None:
+    directory = repo.file(f"{BASE}/{name}")
+    directory.mkdir()
+    (directory / f"{name}.yaml").write_text(manifest)
+    (directory / "kustomization.yaml").write_text(f"resources: [{name}.yaml]\n")
+    repo.edit(f"{BASE}/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
+
+
+def test_flux_helm_kinds_validate_and_a_typo_is_caught(repo):
+    add_to_apps(repo, "grafana", HELM)
+    repo.render()
+    assert repo.validate().returncode == 0, repo.validate().stdout
+    repo.edit(f"{BASE}/grafana/grafana.yaml", "  interval: 30m\n", "  intervall: 30m\n")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0 and outcome.stages == {"schema": 1}, outcome.stdout
+
+
+def test_a_crd_without_a_schema_is_a_warning_naming_the_users_folder(repo):
+    add_to_apps(repo, "monitor", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ai}\nspec: {size: 1}\n")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode == 0, outcome.stdout
+    line = outcome.problem("Widget/w")
+    assert line.startswith("warning: ") and "schemas/example.com/widget_v1.json" in line and "kfn/" not in line
+    schema = repo.file("schemas/example.com/widget_v1.json")
+    schema.parent.mkdir(parents=True)
+    schema.write_text(json.dumps({"type": "object", "properties": {"apiVersion": {}, "kind": {}, "metadata": {}, "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}))
+    repo.edit(f"{BASE}/monitor/monitor.yaml", "size: 1", "size: big")
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode != 0 and "'big' is not of type 'integer'" in outcome.problem("Widget/w")
+
+
+def test_cruft_update_applies_a_template_change_and_keeps_key_and_secrets(tmp_path):
+    """Bake from template commit A, commit B to the template, `cruft update` in the repo (real cruft)."""
+    template = tmp_path / "template"
+    subprocess.run(["git", "clone", "-q", str(TEMPLATE), str(template)], check=True)
+    repo = Repo(bake(tmp_path / "out", template=template))
+    before = {p: p.read_bytes() for p in [*secret_files(repo), repo.file("age.agekey"), repo.file(".sops.yaml")]}
+    record = json.loads(repo.file(".cruft.json").read_text())
+    assert record["template"] == str(template) and len(record["commit"]) == 40
+
+    deployment = template / "{{cookiecutter.repo}}" / BASE / "open-webui" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("            - name: DATA_DIR\n", "            - name: GLOBAL_LOG_LEVEL\n              value: INFO\n            - name: DATA_DIR\n"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run([*git, "commit", "-qam", "B: log level"], cwd=template, check=True)
+
+    env = {k: v for k, v in tool_env().items() if k != "VENV"}  # scratch bakes must not need tools
+    update = subprocess.run([str(VENV / "bin" / "cruft"), "update", "-y"], cwd=repo.path, capture_output=True, text=True, env=env)
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert "Generated" not in update.stdout  # the scratch bakes stopped after pruning and copying kfn
+    assert "GLOBAL_LOG_LEVEL" in repo.file(f"{BASE}/open-webui/deployment.yaml").read_text()
+    assert {p: p.read_bytes() for p in before} == before
+    record = json.loads(repo.file(".cruft.json").read_text())
+    assert record["commit"] == subprocess.run(["git", "rev-parse", "HEAD"], cwd=template, capture_output=True, text=True).stdout.strip()
+    assert record["context"]["cookiecutter"]["age_public_key"] in repo.file(".sops.yaml").read_text()
+    assert not list(repo.path.glob("**/*.rej"))
+    result = repo.make("render", "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "GLOBAL_LOG_LEVEL" in repo.file(f"kubernetes/rendered/{repo.cluster}/apps/ai/deployment-open-webui.yaml").read_text()
