@@ -5,7 +5,8 @@ pre-generation hook can report every problem at once before anything is written.
 (choices, yes/no) are cookiecutter choice lists and booleans, which cookiecutter itself asks again on
 a bad answer; they are checked here too because a replay file or `.cruft.json` can carry anything.
 
-Standard library only: the hooks run in cookiecutter's own interpreter.
+Standard library and PyYAML only: the hooks run in cookiecutter's own interpreter. Which services exist,
+which answers switch them on, which hold an IP and which need a GPU come from the service catalog.
 """
 
 from __future__ import annotations
@@ -14,10 +15,16 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 GPU_VENDORS = ("nvidia", "amd", "intel", "none")
 LB_PROVIDERS = ("cilium", "metallb")
-WHISPER_MODELS = ("large-v3", "large-v3-turbo", "medium", "small", "base", "tiny")
+WHISPER_MODELS = ("auto", "large-v3", "distil-large-v3", "medium", "small", "base", "tiny")
+INTEL_DRIVERS = ("i915", "xe")
+CATALOG_PATH = Path("{{cookiecutter.repo}}") / "catalog" / "services.yaml"
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
 MAX_SHARING = 64
@@ -32,25 +39,33 @@ RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease
 # Overlay directories sit next to kubernetes/{infrastructure,apps}/base.
 RESERVED_CLUSTER_NAMES = ("base", "rendered")
 
-# Services with a LoadBalancer IP: (answer holding the IP, answer enabling the service).
-LB_SERVICES = (
-    ("open_webui_ip", None),
-    ("stable_diffusion_ip", "enable_stable_diffusion"),
-    ("whisper_ip", "enable_whisper"),
-)
-# Workloads that get one GPU each: (name, answer enabling it).
-GPU_WORKLOADS = (
-    ("ollama", None),
-    ("faster-whisper", "enable_whisper"),
-    ("stable-diffusion", "enable_stable_diffusion"),
-)
-
 Check = Callable[[str], "str | None"]
-BOOLEAN_ANSWERS = ("enable_stable_diffusion", "enable_whisper", "enable_qdrant", "enable_litellm", "open_webui_auth")
+
+
+@lru_cache(maxsize=None)
+def load_catalog(path: Path) -> dict:
+    """The service catalog at `path` (`{{cookiecutter.repo}}/catalog/services.yaml` in the template)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def boolean_answers(catalog: Mapping) -> tuple[str, ...]:
+    switches = sorted({s["enabled_by"] for s in catalog["services"].values() if s.get("enabled_by")})
+    return (*switches, "open_webui_auth")
 
 
 def enabled(answers: Mapping[str, object], flag: str | None) -> bool:
     return flag is None or answers.get(flag) is True
+
+
+def deployed(answers: Mapping[str, object], catalog: Mapping) -> dict[str, dict]:
+    """The catalog entries this bake deploys, by name, in catalog order."""
+    return {name: s for name, s in catalog["services"].items() if enabled(answers, s.get("enabled_by"))}
+
+
+def gpu_workloads(answers: Mapping[str, object], catalog: Mapping) -> list[str]:
+    """The deployed services that hold a GPU of the chosen vendor: those whose image has a GPU backend for it."""
+    vendor = answers["gpu_vendor"]
+    return [name for name, s in deployed(answers, catalog).items() if s["images"][vendor]["backend"] != "cpu"]
 
 
 def one_of(choices: tuple[str, ...]) -> Check:
@@ -148,6 +163,8 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "git_url": matches(GIT_URL, "must be an https://, http:// or ssh:// URL (Flux accepts no scp-style host:path)"),
     "git_branch": git_branch,
     "gpu_vendor": one_of(GPU_VENDORS),
+    "intel_gpu_driver": one_of(INTEL_DRIVERS),
+    "gpu_runtime_class": lambda value: None if not value else matches(DNS1123_SUBDOMAIN, "must be empty or a RuntimeClass name (DNS-1123 subdomain)")(value),
     "gpu_count": integer(0, MAX_GPUS),
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
     "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),
@@ -204,7 +221,7 @@ def nth_pool_address(pool_text: str, n: int) -> str:
     return str(usable[n - 1]) if len(usable) >= n else ""
 
 
-def lb_problems(answers: Mapping[str, str]) -> list[str]:
+def lb_problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
     problems: list[str] = []
     pool_text = answers.get("lb_pool", "")
     try:
@@ -213,8 +230,9 @@ def lb_problems(answers: Mapping[str, str]) -> list[str]:
         pool = None
         problems.append(f"lb_pool: {pool_text} — must be an IPv4 CIDR or a start-stop range ({err})")
     seen: dict[ipaddress.IPv4Address, str] = {}
-    for key, flag in LB_SERVICES:
-        if not enabled(answers, flag):
+    for service in catalog["services"].values():
+        key = service.get("ip_answer")
+        if not key or not enabled(answers, service.get("enabled_by")):
             continue
         text = answers.get(key, "")
         if not text and pool is None:
@@ -233,7 +251,7 @@ def lb_problems(answers: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def gpu_problems(answers: Mapping[str, str]) -> list[str]:
+def gpu_problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
     """More GPU workloads than GPUs × sharing leaves pods Pending forever; catch it now.
 
     Only called once the answers it reads passed their own checks.
@@ -246,7 +264,7 @@ def gpu_problems(answers: Mapping[str, str]) -> list[str]:
         return [f"gpu_count: {count} — must be at least 1 with gpu_vendor {vendor}"]
     # The ROCm device plugin hands out whole GPUs: no sharing factor applies.
     slots = int(count) * (1 if vendor == "amd" else int(sharing))
-    workloads = [name for name, flag in GPU_WORKLOADS if enabled(answers, flag)]
+    workloads = gpu_workloads(answers, catalog)
     if len(workloads) <= slots:
         return []
     sharing_note = f"{count} GPU(s), AMD GPUs are not shared," if vendor == "amd" else f"{count} GPU(s) × {sharing} replicas"
@@ -258,13 +276,13 @@ def gpu_problems(answers: Mapping[str, str]) -> list[str]:
     ]
 
 
-GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas", "enable_whisper", "enable_stable_diffusion")
+GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas")
 
 
-def problems(answers: Mapping[str, str]) -> list[str]:
+def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
     """Every problem with the answers, one `key: value — why` line each, in prompt order."""
     found, bad_keys = [], set()
-    for key in BOOLEAN_ANSWERS:
+    for key in boolean_answers(catalog):
         if not isinstance(answers.get(key), bool):
             found.append(f"{key}: {answers.get(key)} — must be yes or no")
             bad_keys.add(key)
@@ -274,7 +292,7 @@ def problems(answers: Mapping[str, str]) -> list[str]:
         if why:
             found.append(f"{key}: {value} — {why}")
             bad_keys.add(key)
-    found += lb_problems(answers)
-    if not bad_keys & set(GPU_BUDGET_INPUTS):
-        found += gpu_problems(answers)
+    found += lb_problems(answers, catalog)
+    if not bad_keys & {*GPU_BUDGET_INPUTS, *boolean_answers(catalog)}:
+        found += gpu_problems(answers, catalog)
     return found

@@ -1,10 +1,14 @@
-"""Jinja extension for cookiecutter.json defaults and the hook scripts.
+"""Jinja extension for cookiecutter.json defaults, the template's files and the hook scripts.
 
 `template_root`: cookiecutter renders each hook script while its working directory is the template
 checkout (`hooks.run_hook_from_repo_dir` enters `repo_dir` before it builds the Jinja environment),
 and that checkout is a temporary copy whenever `hooks/pre_prompt.py` exists. The working directory
 at the time the environment is built is therefore the only place that names the right copy; the
 module's own location does not, since a process that bakes twice keeps the first import.
+
+`catalog()`: the service catalog, `{{cookiecutter.repo}}/catalog/services.yaml` of the template being
+rendered. It is looked up when a template calls it: cookiecutter renders the project's files from inside
+`{{cookiecutter.repo}}/` (`generate_files` enters `template_dir`) and the hooks from the checkout root.
 
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
@@ -20,11 +24,33 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import nth_pool_address  # noqa: E402
+from answers import load_catalog, nth_pool_address  # noqa: E402
+
+CATALOG = Path("catalog") / "services.yaml"
+PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
+
+
+def catalog() -> dict:
+    here = Path.cwd()
+    for candidate in (here / CATALOG, here / PROJECT_TEMPLATE / CATALOG):
+        if candidate.is_file():
+            return load_catalog(candidate)
+    raise FileNotFoundError(f"no {CATALOG} below {here}: catalog() is for rendering the ai-gitops template")
+
+
+def stt_model(answers: dict) -> str:
+    """The speech-to-text model id for the whisper_model answer ("auto": by whether speaches gets a GPU)."""
+    whisper = catalog()["services"]["faster-whisper"]
+    choice = answers["whisper_model"]
+    if choice == "auto":
+        choice = "auto-cpu" if whisper["images"][answers["gpu_vendor"]]["backend"] == "cpu" else "auto-gpu"
+    return whisper["models"][choice]
 
 
 class TemplateGlobals(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals["template_root"] = os.getcwd()
+        environment.globals["catalog"] = catalog
+        environment.globals["stt_model"] = stt_model
         environment.filters["lb_pool_ip"] = nth_pool_address

@@ -9,9 +9,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, {{ (template_root ~ "/hooks") | tojson }})
+TEMPLATE_ROOT = Path({{ template_root | tojson }})
+sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
 
-from answers import problems  # noqa: E402
+from answers import CATALOG_PATH, load_catalog, problems  # noqa: E402
 from bake import occupied  # noqa: E402
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
@@ -43,7 +44,7 @@ def main() -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
-    found = problems(ANSWERS)
+    found = problems(ANSWERS, load_catalog(TEMPLATE_ROOT / CATALOG_PATH))
     for line in found:
         print(line, file=sys.stderr)
     if found:

@@ -29,7 +29,10 @@ VENDORS: Mapping[str, Mapping[str, Any]] = {
     },
     "amd": {
         "resources": ("amd.com/gpu",),
-        "nodeSelector": {"feature.node.kubernetes.io/pci-0300_1002.present": "true"},
+        # No label is published on every AMD GPU node: the AMD GPU Operator's NFD rule
+        # (feature.node.kubernetes.io/amd-gpu) lists only some Instinct and Radeon models, and plain NFD
+        # labels by PCI class. The amd.com/gpu request alone places the pod on a node that has one.
+        "nodeSelector": {},
     },
     "intel": {
         "resources": ("gpu.intel.com/i915", "gpu.intel.com/xe"),

@@ -8,6 +8,7 @@ claim that no Velero Schedule selects.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,7 @@ from kfn.config import Config, parse_config
 from kfn.errors import ConfigError
 from kfn.results import field_path
 from kfn.selectors import CONFIG_KIND, GROUP
+from kfn.validate import catalog
 from kfn.validate.problems import Problem
 from kfn.validate.quantity import quantity
 from kfn.validate.repo import Manifest
@@ -178,25 +180,30 @@ def uses_gpu(container: dict, config: Config) -> bool:
     return any(checks.is_gpu_resource(str(k), config) for k in limits)
 
 
-def check_workloads(applied: list[Manifest], config: Config) -> list[Problem]:
-    out = []
+def workload_containers(applied: list[Manifest]) -> Iterator[tuple[Manifest, str, dict]]:
+    """(workload, the container's field path, container) for every container of every workload."""
     for m in applied:
         if not selectors.is_workload(m.doc):
             continue
         base = ".".join(selectors.pod_spec_path(m.doc))
         for container in selectors.containers(selectors.pod_spec(m.doc) or {}):
-            where = f"{base}.containers[{container.get('name')}]"
-            limits = (container.get("resources") or {}).get("limits") or {}
-            for resource in ("cpu", "memory"):
-                if resource not in limits:
-                    out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", "no limit, so one runaway pod can starve the node's AI workloads", f"set resources.limits.{resource}", STAGE))
-            out.extend(Problem(m.file, m.ident, f"{where}.{field}", why, fix, STAGE) for field, why, fix in resource_problems(container))
-            if m.kind not in LONG_RUNNING:
-                continue
-            wanted = ["livenessProbe", "readinessProbe"] + (["startupProbe"] if uses_gpu(container, config) else [])
-            for probe in wanted:
-                if probe not in container:
-                    out.append(Problem(m.file, m.ident, f"{where}.{probe}", "missing: a hung or still-loading model server gets traffic or is never restarted", "add the ai-gitops.dev/probes marker (a kfn profile) and run `make render`, or write the probe", STAGE))
+            yield m, f"{base}.containers[{container.get('name')}]", container
+
+
+def check_workloads(applied: list[Manifest], config: Config) -> list[Problem]:
+    out = []
+    for m, where, container in workload_containers(applied):
+        limits = (container.get("resources") or {}).get("limits") or {}
+        for resource in ("cpu", "memory"):
+            if resource not in limits:
+                out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", "no limit, so one runaway pod can starve the node's AI workloads", f"set resources.limits.{resource}", STAGE))
+        out.extend(Problem(m.file, m.ident, f"{where}.{field}", why, fix, STAGE) for field, why, fix in resource_problems(container))
+        if m.kind not in LONG_RUNNING:
+            continue
+        wanted = ["livenessProbe", "readinessProbe"] + (["startupProbe"] if uses_gpu(container, config) else [])
+        for probe in wanted:
+            if probe not in container:
+                out.append(Problem(m.file, m.ident, f"{where}.{probe}", "missing: a hung or still-loading model server gets traffic or is never restarted", "add the ai-gitops.dev/probes marker (a kfn profile) and run `make render`, or write the probe", STAGE))
     return out
 
 
@@ -218,6 +225,23 @@ def resource_problems(container: dict) -> list[tuple[str, str, str]]:
         if limit is not None and limit < request:
             out.append((f"resources.limits.{name}", f"limit {resources['limits'][name]} is below the request {resources['requests'][name]}, so the API server rejects the pod",
                         "raise the limit to at least the request, or lower the request"))
+    return out
+
+
+def check_gpu_images(applied: list[Manifest], services: dict) -> list[Problem]:
+    """A GPU given to an image without a backend for that vendor sits idle while the work runs on the CPU,
+    or the server crash-loops looking for its runtime: judged from the catalog's images and backends."""
+    backends = catalog.gpu_vendors_by_image(services)
+    out = []
+    for m, where, container in workload_containers(applied):
+        image = str(container.get("image"))
+        for resource in (container.get("resources") or {}).get("limits") or {}:
+            vendor = catalog.resource_vendor(str(resource))
+            if vendor is None or image not in backends or vendor in backends[image]:
+                continue
+            can = ", ".join(sorted(backends[image])) or "no GPU vendor"
+            out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", f"image {image} has no {vendor} GPU backend ({catalog.CATALOG} lists {can}), so the GPU it holds is never used",
+                               f"remove the GPU (the ai-gitops.dev/gpu marker) or use the catalog's {vendor} image for this service", STAGE))
     return out
 
 
@@ -277,7 +301,7 @@ def kfn_problems(applied: list[Manifest], config: Config) -> list[Problem]:
     return out
 
 
-def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]) -> list[Problem]:
+def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest], services: dict) -> list[Problem]:
     out = []
     for cluster, applied in sorted(applied_by_cluster.items()):
         config, problems = cluster_config(sources, cluster)
@@ -286,4 +310,5 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(check_addresses(applied))
         out.extend(check_backups(applied, config.backup.label))
         out.extend(check_workloads(applied, config))
+        out.extend(check_gpu_images(applied, services))
     return out

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from kfn.validate import drift, flux, policy, schema, secrets
+from kfn.validate import catalog, drift, flux, policy, schema, secrets
 from kfn.validate.problems import Problem
 from kfn.validate.repo import Manifest, Repo
 
@@ -48,7 +48,7 @@ CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
     "drift": lambda c: drift.check(c.repo),
     "secrets": lambda c: secrets.check(c.repo, c.applied(), c.age_key),
     "schema": lambda c: schema.check(c.applied(), c.kubernetes_version, c.repo.root),
-    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources()),
+    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources(), catalog.load(c.repo.root)),
 }
 
 

@@ -11,12 +11,32 @@ import yaml
 
 from tooling import ROOT, VENV, age_identity, tool_env
 
-GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": "gpu.intel.com/i915"}
-GPU_WORKLOADS = {"ollama": None, "faster-whisper": "enable_whisper", "stable-diffusion": "enable_stable_diffusion"}
-CPU_WORKLOADS = {"open-webui": None, "qdrant": "enable_qdrant", "litellm": "enable_litellm"}
-LB_SERVICES = {"open-webui": "open_webui_ip", "faster-whisper": "whisper_ip", "stable-diffusion": "stable_diffusion_ip"}
+CATALOG = yaml.safe_load((ROOT / "{{cookiecutter.repo}}" / "catalog" / "services.yaml").read_text())["services"]
 LB_ANNOTATIONS = {"cilium": "lbipam.cilium.io/ips", "metallb": "metallb.io/loadBalancerIPs"}
 TIERS = {"models": "GFS", "data": "GFS", "cache": "Daily"}
+
+
+# The pairwise matrix of test_generated_repo (and the vendor rows test_services reads): every pair of
+# gpu_vendor (4) × lb_provider (2) × optional services (all on / all off) × age key (generated / given).
+ALL_ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes"}
+ALL_OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no"}
+RANGE_POOL = {"lb_pool": "10.10.2.25-10.10.2.30", "open_webui_ip": "10.10.2.30", "stable_diffusion_ip": "10.10.2.29", "whisper_ip": "10.10.2.25"}
+
+CASES: dict[str, dict[str, str]] = {
+    "default": {},
+    "nvidia-cilium-all-generated": {"gpu_vendor": "nvidia", "lb_provider": "cilium", **ALL_ON},
+    "nvidia-metallb-none-given": {"gpu_vendor": "nvidia", "lb_provider": "metallb", **ALL_OFF, **RANGE_POOL,
+                                  "age_public_key": "given", "gpu_time_slicing_replicas": "1"},
+    "amd-cilium-none-given": {"gpu_vendor": "amd", "lb_provider": "cilium", **ALL_OFF, **RANGE_POOL, "age_public_key": "given"},
+    # Only Ollama has a ROCm build: one AMD GPU is enough for every service.
+    "amd-metallb-all-generated": {"gpu_vendor": "amd", "lb_provider": "metallb", **ALL_ON, "gpu_count": "1"},
+    "intel-cilium-all-given": {"gpu_vendor": "intel", "lb_provider": "cilium", **ALL_ON, "age_public_key": "given",
+                               "cluster_name": "lab", "namespace": "genai", "git_branch": "flux/lab"},
+    "intel-metallb-none-generated": {"gpu_vendor": "intel", "lb_provider": "metallb", **ALL_OFF, "intel_gpu_driver": "xe",
+                                     "gpu_runtime_class": "intel-gpu"},
+    "none-cilium-none-generated": {"gpu_vendor": "none", "lb_provider": "cilium", **ALL_OFF, "ollama_models": ""},
+    "none-metallb-all-given": {"gpu_vendor": "none", "lb_provider": "metallb", **ALL_ON, "age_public_key": "given"},
+}
 
 
 def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
@@ -35,6 +55,16 @@ def bake_context(answers: dict[str, str], key_dir: Path) -> tuple[dict[str, str]
 
 def enabled(answers: dict, flag: str | None) -> bool:
     return flag is None or answers[flag] is True
+
+
+def deployed(answers: dict) -> dict[str, dict]:
+    """The catalog entries a bake with these answers deploys."""
+    return {name: s for name, s in CATALOG.items() if enabled(answers, s["enabled_by"])}
+
+
+def gpu_resource(answers: dict) -> str:
+    vendor = answers["gpu_vendor"]
+    return {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu", "intel": f"gpu.intel.com/{answers['intel_gpu_driver']}"}[vendor]
 
 
 def load_all(path: Path) -> list[dict]:

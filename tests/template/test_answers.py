@@ -71,11 +71,11 @@ def test_yes_no_answers_keep_their_issue_3_spellings(bakery, value):
 @pytest.mark.parametrize(
     ("answers", "why"),
     [
-        ({"gpu_time_slicing_replicas": "2"}, "3 GPU workloads (ollama, faster-whisper, stable-diffusion) need 3 GPU slots"),
-        ({"gpu_vendor": "amd"}, "AMD GPUs are not shared"),
+        ({"gpu_time_slicing_replicas": "2"}, "3 GPU workloads (ollama, stable-diffusion, faster-whisper) need 3 GPU slots"),
+        ({"gpu_vendor": "amd", "gpu_count": "0"}, "must be at least 1 with gpu_vendor amd"),
         ({"gpu_count": "0"}, "must be at least 1 with gpu_vendor nvidia"),
     ],
-    ids=["over-budget", "amd-no-sharing", "no-gpus"],
+    ids=["over-budget", "amd-no-gpus", "no-gpus"],
 )
 def test_gpu_budget_is_checked_before_generation(failed_bake, answers, why):
     stderr, left = failed_bake(**answers)

@@ -16,36 +16,16 @@ import pytest
 import yaml
 
 from template_repo import (
-    CPU_WORKLOADS,
-    GPU_RESOURCES,
-    GPU_WORKLOADS,
+    CASES,
     LB_ANNOTATIONS,
-    LB_SERVICES,
     ROOT,
     TIERS,
     Baked,
     container,
+    deployed,
     enabled,
+    gpu_resource,
 )
-
-ALL_ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes"}
-ALL_OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no"}
-RANGE_POOL = {"lb_pool": "10.10.2.25-10.10.2.30", "open_webui_ip": "10.10.2.30", "stable_diffusion_ip": "10.10.2.29", "whisper_ip": "10.10.2.25"}
-
-CASES: dict[str, dict[str, str]] = {
-    "default": {},
-    "nvidia-cilium-all-generated": {"gpu_vendor": "nvidia", "lb_provider": "cilium", **ALL_ON},
-    "nvidia-metallb-none-given": {"gpu_vendor": "nvidia", "lb_provider": "metallb", **ALL_OFF, **RANGE_POOL,
-                                  "age_public_key": "given", "gpu_time_slicing_replicas": "1"},
-    "amd-cilium-none-given": {"gpu_vendor": "amd", "lb_provider": "cilium", **ALL_OFF, **RANGE_POOL, "age_public_key": "given"},
-    "amd-metallb-all-generated": {"gpu_vendor": "amd", "lb_provider": "metallb", **ALL_ON, "gpu_count": "3"},
-    "intel-cilium-all-given": {"gpu_vendor": "intel", "lb_provider": "cilium", **ALL_ON, "age_public_key": "given",
-                               "cluster_name": "lab", "namespace": "genai", "git_branch": "flux/lab"},
-    "intel-metallb-none-generated": {"gpu_vendor": "intel", "lb_provider": "metallb", **ALL_OFF},
-    "none-cilium-none-generated": {"gpu_vendor": "none", "lb_provider": "cilium", **ALL_OFF, "ollama_models": ""},
-    "none-metallb-all-given": {"gpu_vendor": "none", "lb_provider": "metallb", **ALL_ON, "age_public_key": "given"},
-}
-
 
 @pytest.fixture(params=list(CASES))
 def baked(request, bakery) -> Baked:
@@ -57,7 +37,7 @@ def workloads(baked: Baked) -> dict[str, dict]:
 
 
 def test_only_enabled_services_are_deployed(baked):
-    expected = {name for name, flag in {**GPU_WORKLOADS, **CPU_WORKLOADS}.items() if enabled(baked.answers, flag)}
+    expected = set(deployed(baked.answers))
     assert set(workloads(baked)) == expected
     assert set(baked.of_kind("Service")) == expected
     base = baked.path / "kubernetes" / "apps" / "base" / "ai"
@@ -72,15 +52,20 @@ def test_every_ai_workload_has_all_three_probes(baked):
 
 def test_gpu_limits_only_on_gpu_workloads_of_the_chosen_vendor(baked):
     vendor = baked.answers["gpu_vendor"]
+    services = deployed(baked.answers)
     for name, workload in workloads(baked).items():
         resources = container(workload)["resources"]
+        pod = workload["spec"]["template"]["spec"]
         gpu_keys = {key for part in resources.values() for key in part if "gpu" in key}
-        if vendor != "none" and name in GPU_WORKLOADS:
-            assert resources["limits"][GPU_RESOURCES[vendor]] == 1, name
-            assert gpu_keys == {GPU_RESOURCES[vendor]}, name
-            assert workload["spec"]["template"]["spec"]["nodeSelector"], name
+        if services[name]["images"][vendor]["backend"] != "cpu":
+            assert resources["limits"][gpu_resource(baked.answers)] == 1, name
+            assert gpu_keys == {gpu_resource(baked.answers)}, name
+            # amd.com/gpu alone places the pod: no label is published on every AMD GPU node.
+            assert bool(pod.get("nodeSelector")) == (vendor != "amd"), name
+            assert pod.get("runtimeClassName") == (baked.answers["gpu_runtime_class"] or None), name
         else:
             assert not gpu_keys, name
+            assert "runtimeClassName" not in pod, name
         assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"]), name
 
 
@@ -104,10 +89,11 @@ def test_every_lb_service_has_its_provider_ip_annotation_inside_the_pool(baked):
     pool = baked.answers["lb_pool"]
     for name, service in baked.of_kind("Service").items():
         annotations = service["metadata"].get("annotations", {})
-        if name in LB_SERVICES:
+        ip_answer = deployed(baked.answers)[name]["ip_answer"]
+        if ip_answer:
             assert service["spec"]["type"] == "LoadBalancer"
-            assert annotations == {LB_ANNOTATIONS[provider]: baked.answers[LB_SERVICES[name]]}, name
-            ip = ipaddress.IPv4Address(baked.answers[LB_SERVICES[name]])
+            assert annotations == {LB_ANNOTATIONS[provider]: baked.answers[ip_answer]}, name
+            ip = ipaddress.IPv4Address(baked.answers[ip_answer])
             if "-" in pool:
                 first, last = (ipaddress.IPv4Address(part) for part in pool.split("-"))
                 assert first <= ip <= last

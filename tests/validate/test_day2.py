@@ -96,7 +96,7 @@ def test_validate_rejects_limits_below_requests(repo):
 
 
 def test_validate_rejects_the_pools_broadcast_address(repo):
-    service = f"{BASE}/open-webui/service.yaml"
+    service = f"{BASE}/services.yaml"
     repo.edit(service, "10.10.2.25", "10.10.2.31")
     repo.render()
     outcome = repo.validate()

@@ -122,7 +122,7 @@ spec:
 
 def test_duplicate_ip_in_one_layer_stops_the_render(repo):
     ip = answers(repo)["open_webui_ip"]
-    repo.edit(f"{BASE}/faster-whisper/service.yaml", answers(repo)["whisper_ip"], ip)
+    repo.edit(f"{BASE}/services.yaml", answers(repo)["whisper_ip"], ip)
     assert repo.make("render").returncode != 0  # kfn refuses it while rendering the apps layer
     outcome = failing(repo, drift=1)
     line = outcome.problem("Makefile: -: render: `make render` fails on the current sources")
@@ -131,7 +131,7 @@ def test_duplicate_ip_in_one_layer_stops_the_render(repo):
 
 def test_ip_outside_the_pool(repo):
     outside = "10.10.3.27"
-    repo.edit(f"{BASE}/faster-whisper/service.yaml", answers(repo)["whisper_ip"], outside)
+    repo.edit(f"{BASE}/services.yaml", answers(repo)["whisper_ip"], outside)
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
@@ -203,7 +203,7 @@ def test_unknown_field_in_a_flux_kustomization(repo):
 
 
 def test_claim_without_backup_tier(repo):
-    repo.edit("kubernetes/infrastructure/base/storage/ollama-models.yaml", "    ai-gitops.dev/data-class: models\n", "")
+    repo.edit("kubernetes/infrastructure/base/storage/claims.yaml", "    ai-gitops.dev/data-class: models\n", "")
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem("PersistentVolumeClaim/ollama-models", "no backup tier")
