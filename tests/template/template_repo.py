@@ -18,8 +18,8 @@ TIERS = {"models": "GFS", "data": "GFS", "cache": "Daily"}
 
 # The pairwise matrix of test_generated_repo (and the vendor rows test_services reads): every pair of
 # gpu_vendor (4) × lb_provider (2) × optional services (all on / all off) × age key (generated / given).
-ALL_ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes"}
-ALL_OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no"}
+ALL_ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes", "enable_gatus": "yes"}
+ALL_OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no", "enable_gatus": "no"}
 RANGE_POOL = {"lb_pool": "10.10.2.25-10.10.2.30", "open_webui_ip": "10.10.2.30", "stable_diffusion_ip": "10.10.2.29", "whisper_ip": "10.10.2.25"}
 
 CASES: dict[str, dict[str, str]] = {

@@ -126,6 +126,22 @@ def test_speech_to_text_runs_float16_on_a_gpu_and_int8_on_the_cpu(vendor_bake):
     assert (env["WHISPER__INFERENCE_DEVICE"], env["WHISPER__COMPUTE_TYPE"]) == (("cuda", "float16") if gpu else ("cpu", "int8"))
 
 
+def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
+    answers, ns = vendor_bake.answers, vendor_bake.answers["namespace"]
+    config = yaml.safe_load(vendor_bake.of_kind("ConfigMap")["gatus-config"]["data"]["config.yaml"])
+    urls = {(e["group"], e["name"]): e["url"] for e in config["endpoints"]}
+    expected = {}
+    for name, service in deployed(answers).items():
+        if name == "gatus":
+            continue
+        hosts = {"api": f"{name}.{ns}.svc.cluster.local", **({"ui": answers[service["ip_answer"]]} if service["ip_answer"] else {})}
+        for group, host in hosts.items():
+            http = service["probes"]["protocol"] == "http"
+            path = service["probes"]["readiness"] if http else ""
+            expected[(group, name)] = f"{'http' if http else 'tcp'}://{host}:{service['service_port']}{path}"
+    assert urls == expected
+
+
 def test_readme_access_table_lists_every_deployed_service(vendor_bake):
     readme = (vendor_bake.path / "README.md").read_text()
     for name, service in deployed(vendor_bake.answers).items():
