@@ -36,6 +36,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.validate
+	$(BIN)/python -m bench.bake
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -22,12 +22,20 @@ from kfn.validate.schema import DEFAULT_KUBERNETES_VERSION
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 REPEATS = 3
-OFF = {"enable_stable_diffusion": False, "enable_whisper": False, "enable_qdrant": False, "enable_litellm": False}
-ON = {"enable_stable_diffusion": True, "enable_whisper": True, "enable_qdrant": True, "enable_litellm": True}
+OFF = {"enable_stable_diffusion": False, "enable_whisper": False, "enable_qdrant": False, "enable_litellm": False, "enable_gatus": False}
+ON = {"enable_stable_diffusion": True, "enable_whisper": True, "enable_qdrant": True, "enable_litellm": True, "enable_gatus": True}
 BAKES = (("optional services off", OFF), ("default answers", {}), ("every service on", ON))
-# Beyond the template's six services: copies of Qdrant (a CPU service with probes, limits and
+# Beyond the template's seven services: copies of Qdrant (a CPU service with probes, limits and
 # a ClusterIP Service) added to the apps layer and rendered, to show the growth per service.
 EXTRA_COPIES = (10, 30)
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: ai}}
+spec:
+  selector: {{app.kubernetes.io/name: {name}}}
+  ports: [{{name: http, port: 6333, targetPort: http}}]
+"""
 
 
 def tool_env() -> dict[str, str]:
@@ -74,9 +82,9 @@ def add_copies(project: Path, count: int) -> None:
         name = f"qdrant-copy{i}"
         target = base / name
         target.mkdir()
-        for part in ("deployment.yaml", "service.yaml"):
-            text = (base / "qdrant" / part).read_text()
-            (target / part).write_text(text.replace("name: qdrant\n", f"name: {name}\n").replace("app.kubernetes.io/name: qdrant", f"app.kubernetes.io/name: {name}"))
+        text = (base / "qdrant" / "deployment.yaml").read_text()
+        (target / "deployment.yaml").write_text(text.replace("name: qdrant\n", f"name: {name}\n").replace("app.kubernetes.io/name: qdrant", f"app.kubernetes.io/name: {name}"))
+        (target / "service.yaml").write_text(SERVICE.format(name=name))
         (target / "kustomization.yaml").write_text("resources: [deployment.yaml, service.yaml]\n")
         listing.write_text(listing.read_text() + f"  - {name}\n")
     result = subprocess.run(["make", "--no-print-directory", "render", f"VENV={sys.prefix}"], cwd=project, capture_output=True, text=True, env=tool_env())
