@@ -42,6 +42,12 @@ def _run(args: list[str], text: str) -> tuple[str, list[str], int]:
     raise InputError("stdin: not a ResourceList, and no config file argument for legacy plugin mode (see kfn --help)")
 
 
+def one_line(message: str, limit: int = 400) -> str:
+    """A message as one stderr line: whitespace runs (a YAML excerpt's newlines) collapsed, length capped."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] in (["-h"], ["--help"]):
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         text = sys.stdin.buffer.read().decode("utf-8")
         out, notes, code = _run(args, text)
     except (KfnError, UnicodeDecodeError) as err:
-        sys.stderr.write(f"kfn: {err}\n")
+        sys.stderr.write(f"kfn: {one_line(str(err))}\n")
         return 2
     except ImportError as err:
         sys.stderr.write(f"kfn: needs PyYAML (and optionally yaml-rs) for this python3: {err}\n")

@@ -80,27 +80,39 @@ class CoreConstructor(BaseConstructor):
         return self.construct_object(node, deep=True)
 
 
-def _construct_plain(kind: type, tagged: type, value: Any, text: str, style: str | None) -> Any:
+def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type, tagged: type, value: Any) -> Any:
+    """``value``, wrapped with its source text when written back plain it would change.
+
+    Only untagged plain scalars keep their text: ``!!str 0777`` must be written
+    quoted (it is a string), ``!!float 1`` as a float.
+    """
     # libyaml reports plain style as "", the pure-Python parser as None.
-    if not style and scalar(value) != text:
+    implicit = not node.style and loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+    if implicit and scalar(value) != node.value:
         wrapped = tagged(value)
-        wrapped.text = text
+        wrapped.text = node.value
         return wrapped
     return kind(value) if kind is not type(value) else value
 
 
 def _construct_str(loader: CoreConstructor, node: yaml.ScalarNode) -> str:
-    return _construct_plain(str, PlainStr, node.value, node.value, node.style)
+    return _construct_plain(loader, node, str, PlainStr, node.value)
 
 
 def _construct_int(loader: CoreConstructor, node: yaml.ScalarNode) -> int:
-    if node.style:  # explicitly tagged quoted scalar, e.g. !!int "7"
-        return int(node.value)
-    return _construct_plain(int, PlainInt, _int(node.value), node.value, node.style)
+    try:
+        value = _int(node.value.strip())
+    except ValueError:  # e.g. !!int "x": a tag the text does not fit
+        raise ConstructorError(None, None, f"{node.value!r} is not an integer", node.start_mark) from None
+    return _construct_plain(loader, node, int, PlainInt, value)
 
 
 def _construct_float(loader: CoreConstructor, node: yaml.ScalarNode) -> float:
-    return _construct_plain(float, PlainFloat, _float(node.value), node.value, node.style)
+    try:
+        value = _float(node.value.strip())
+    except ValueError:
+        raise ConstructorError(None, None, f"{node.value!r} is not a float", node.start_mark) from None
+    return _construct_plain(loader, node, float, PlainFloat, value)
 
 
 def _construct_null(loader: CoreConstructor, node: yaml.ScalarNode) -> None:
@@ -176,3 +188,44 @@ def load_all(text: str) -> list:
         return list(yaml.load_all(text, Loader=CoreLoader))  # noqa: S506
     except yaml.YAMLError as err:
         raise _error(err) from None
+
+
+# go-yaml's (and so kyaml's) bound on alias expansion: past 100 aliases and 1 000 nodes,
+# aliases may make up at most 99% of the expanded nodes, falling to 10% at 4 million.
+_RATIO_LOW, _RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _RATIO_LOW:
+        return 0.99
+    if decoded >= _RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _RATIO_LOW) / (_RATIO_HIGH - _RATIO_LOW)
+
+
+def alias_expansion_ok(text: str) -> bool:
+    """Whether expanding every alias of ``text`` stays within go-yaml's bound (nothing is expanded here)."""
+    sizes: dict[int, tuple[int, int]] = {}  # node id -> (expanded nodes, expanded aliases)
+
+    def size(node: yaml.Node) -> tuple[int, int]:
+        nodes, aliases = 1, 0
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else ()
+        for child in children:
+            seen = sizes.get(id(child))
+            if seen is None:  # first visit, in document order: the anchored node itself
+                seen = sizes[id(child)] = size(child)
+                nodes, aliases = nodes + seen[0], aliases + seen[1]
+            else:  # a later visit is an alias to it
+                nodes, aliases = nodes + 1 + seen[0], aliases + 1 + seen[1]
+        return nodes, aliases
+
+    try:
+        roots = list(yaml.compose_all(text, Loader=CoreLoader))
+    except yaml.YAMLError as err:
+        raise _error(err) from None
+    for root in roots:
+        if root is not None:
+            nodes, aliases = size(root)
+            if aliases > 100 and nodes > 1000 and aliases / nodes > _allowed_alias_ratio(nodes):
+                return False
+    return True

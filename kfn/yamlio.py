@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
 from functools import cache
 from importlib.machinery import PathFinder
 
@@ -70,9 +69,20 @@ _AMBIGUOUS = re.compile(
 # strings like _TOKEN below: compiled (and cached by re) only when an edited item has a suspect.
 _CANONICAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null"
 _UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
-_SPECIAL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff\t]")
-# Characters JSON leaves raw but YAML does not count as printable.
-_YAML_ESCAPES = {0x7F: "\\x7f", 0x85: "\\N", 0x2028: "\\L", 0x2029: "\\P", 0xFEFF: "\\ufeff"}
+# Everything outside YAML 1.2's printable set (C0 but tab, DEL, C1, surrogates, U+FFFE/FFFF),
+# plus tab and what YAML 1.1 readers take for a line break (NEL, U+2028/2029) or a BOM.
+_SPECIAL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff\t]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Characters JSON leaves raw but YAML does not count as printable (kpt rejects them raw).
+_YAML_ESCAPES = {
+    **{c: f"\\x{c:02x}" for c in range(0x7F, 0xA0)},
+    0x85: "\\N",
+    0x2028: "\\L",
+    0x2029: "\\P",
+    0xFEFF: "\\ufeff",
+    0xFFFE: "\\ufffe",
+    0xFFFF: "\\uffff",
+}
 _quote_memo: dict[str, str] = {}
 
 
@@ -105,6 +115,8 @@ def _quoted(s: str) -> str:
     """Single quotes when that avoids escaping double quotes, else JSON-style double quotes."""
     if '"' in s and "'" not in s and not _SPECIAL_CHARS.search(s) and "\n" not in s and "\r" not in s:
         return "'" + s + "'"
+    if _SURROGATES.search(s):  # no UTF-8 text can hold one: refuse rather than write broken output
+        raise InputError(f"cannot write a string holding a lone UTF-16 surrogate: {s[:60]!r}")
     return encode_basestring(s).translate(_YAML_ESCAPES)
 
 
@@ -137,6 +149,8 @@ def _literal_ok(s: str) -> bool:
     return (
         not s.startswith((" ", "\n"))
         and not s.endswith("\n\n")
+        and "\n\t" not in s  # a tab-led line: kyaml cannot read it back inside a block scalar
+        and not s.startswith("\t")
         and _SPECIAL_CHARS.search(s.replace("\t", "")) is None
         and "\r" not in s
         and not any(line.endswith(" ") for line in s.split("\n"))
@@ -271,6 +285,60 @@ def backend() -> str:
     return wanted
 
 
+# --- input limits (checked before either backend sees the text) -----------------
+
+# Nesting bounds: block nesting by indent column, flow nesting by bracket depth. Both
+# parsers recurse per level (libyaml's composer on the C stack, our constructor and
+# emitter in Python), so depth is bounded where both backends still agree.
+MAX_INDENT = 256
+MAX_FLOW_DEPTH = 64
+# A line indented past MAX_INDENT (dashes and "? " count: "- - - x" nests too).
+_DEEP_LINE = "\n[ \\-?]{%d}" % (MAX_INDENT + 1)
+# Raw line separators YAML 1.1 readers (PyYAML, kpt's older kyaml) break lines at; 1.2 does not.
+_LINE_SEPARATORS = {"\x85": "U+0085 (NEL)", "\u2028": "U+2028", "\u2029": "U+2029"}
+
+
+def _check_limits(text: str, aliases: bool = True) -> None:
+    for char, name in _LINE_SEPARATORS.items():
+        if char in text:
+            raise InputError(f"raw {name} in the input: YAML 1.1 and 1.2 readers disagree on it; write it escaped in double quotes")
+    if re.search(_DEEP_LINE, "\n" + text):
+        raise InputError(f"nesting deeper than {MAX_INDENT} columns of indentation")
+    if text.count("[") + text.count("{") > MAX_FLOW_DEPTH and _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise InputError(f"flow collections nested deeper than {MAX_FLOW_DEPTH} levels")
+    if aliases and has_anchors(text):
+        from kfn.pyyaml_core import alias_expansion_ok
+
+        if not alias_expansion_ok(text):
+            raise InputError("document contains excessive aliasing (the bound kyaml applies)")
+
+
+def _flow_depth(text: str) -> int:
+    """Bracket depth outside double-quoted strings: an estimate, exact for JSON and kyaml output."""
+    depth = deepest = 0
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]', text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+# An anchor or alias where YAML allows one: a line start, after "key:", "-", "[", "{" or ",".
+# A pattern string, not compiled at import: most inputs have no "&" or "*" and never need it.
+_ANCHOR = r"(?:^[ \t]*|[:\-][ \t]+|[\[{,][ \t]*)[&*][^\s,\[\]{}]+(?=[\s,\]}]|$)"
+
+
+def has_anchors(text: str) -> bool:
+    """Anchors or aliases (may over-match, e.g. ``*.log`` in a block scalar; never under-matches)."""
+    return ("&" in text or "*" in text) and re.search(_ANCHOR, text, re.M) is not None
+
+
+# --- parsers: the one entry point -------------------------------------------------
+
+
 def _parse_fast(text: str) -> Any:
     native = _yaml_rs()
     try:
@@ -280,10 +348,63 @@ def _parse_fast(text: str) -> Any:
         raise InputError("invalid YAML: " + " ".join(str(err).split())) from None
 
 
-def parse_exact(text: str) -> Any:
+def _parse_exact(text: str) -> Any:
     from kfn import pyyaml_core
 
     return pyyaml_core.load(text)
+
+
+def _parse_json(text: str) -> Any:
+    """JSON (a YAML 1.2 subset) with Python's own reader, which, unlike both YAML backends, reads
+    surrogate-pair escapes such as ``"\\ud83d\\ude00"``. None when ``text`` is not JSON."""
+    import json
+
+    def no_duplicates(pairs: list) -> dict:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            raise InputError("invalid YAML: duplicate mapping key in JSON")
+        return out
+
+    def no_constant(name: str) -> None:
+        raise ValueError(name + " is not JSON")
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except (ValueError, RecursionError):
+        return None  # not JSON after all: YAML flow style, read by the YAML parser
+
+
+def parse(text: str, *, exact: bool = False, aliases_checked: bool = False) -> Any:
+    """One document. ``exact`` keeps the source text of plain scalars (see ``Plain*``).
+
+    ``aliases_checked``: the caller has parsed every piece of ``text`` that may
+    hold an alias on its own, so the alias-expansion bound was applied there.
+    """
+    _check_limits(text, aliases=not aliases_checked)
+    if text.lstrip(" \t\n")[:1] in ("{", "["):
+        found = _parse_json(text)
+        if found is not None:
+            return found
+    try:
+        return _parse_exact(text) if exact or backend() == "pyyaml" else _parse_fast(text)
+    except RecursionError:
+        raise InputError("nesting too deep to read") from None
+
+
+def parse_all(text: str) -> list:
+    """Every document of a stream (the exact loader: streams that need this are rare)."""
+    from kfn import pyyaml_core
+
+    _check_limits(text)
+    try:
+        return pyyaml_core.load_all(text)
+    except RecursionError:
+        raise InputError("nesting too deep to read") from None
+
+
+def lossy(text: str) -> bool:
+    """Whether ``parse(text)`` may have lost the source text of a plain scalar (then parse exactly)."""
+    return backend() != "pyyaml" and not exact_round_trip(text)
 
 
 def exact_round_trip(text: str) -> bool:
@@ -311,12 +432,3 @@ _TOKEN = (
     r"|[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)"
     r"(?=[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))"
 )
-
-
-def parser(*, exact: bool = False) -> Callable[[str], Any]:
-    """The function that parses one document; ``exact`` keeps the source text of plain scalars."""
-    return parse_exact if exact or backend() == "pyyaml" else _parse_fast
-
-
-def parse(text: str, *, exact: bool = False) -> Any:
-    return parser(exact=exact)(text)
