@@ -15,7 +15,7 @@ from yaml.constructor import BaseConstructor, ConstructorError
 from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
-from kfn.yamlio import PlainFloat, PlainInt, PlainStr, scalar
+from kfn.yamlio import PlainFloat, PlainInt, PlainStr, needs_escapes, scalar
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -84,11 +84,12 @@ def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type,
     """``value``, wrapped with its source text when written back plain it would change.
 
     Only untagged plain scalars keep their text: ``!!str 0777`` must be written
-    quoted (it is a string), ``!!float 1`` as a float.
+    quoted (it is a string), ``!!float 1`` as a float, and a raw BOM or control
+    character escaped.
     """
     # libyaml reports plain style as "", the pure-Python parser as None.
     implicit = not node.style and loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
-    if implicit and scalar(value) != node.value:
+    if implicit and scalar(value) != node.value and not needs_escapes(node.value):
         wrapped = tagged(value)
         wrapped.text = node.value
         return wrapped
@@ -190,8 +191,9 @@ def load_all(text: str) -> list:
         raise _error(err) from None
 
 
-# go-yaml's (and so kyaml's) bound on alias expansion: past 100 aliases and 1 000 nodes,
-# aliases may make up at most 99% of the expanded nodes, falling to 10% at 4 million.
+# go-yaml's (and so kyaml's) bound on alias expansion: once past 1 000 decoded nodes of which
+# over 100 sit inside alias expansions, those may make up at most 99% of the decoded nodes,
+# falling to 10% at 4 million.
 _RATIO_LOW, _RATIO_HIGH = 400_000, 4_000_000
 
 
@@ -203,29 +205,47 @@ def _allowed_alias_ratio(decoded: int) -> float:
     return 0.99 - 0.89 * (decoded - _RATIO_LOW) / (_RATIO_HIGH - _RATIO_LOW)
 
 
+def _excessive(decoded: int, aliased: int) -> bool:
+    return aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded)
+
+
+class _Excessive(Exception):
+    pass
+
+
 def alias_expansion_ok(text: str) -> bool:
-    """Whether expanding every alias of ``text`` stays within go-yaml's bound (nothing is expanded here)."""
-    sizes: dict[int, tuple[int, int]] = {}  # node id -> (expanded nodes, expanded aliases)
+    """Whether expanding every alias of ``text`` stays within go-yaml's bound (nothing is expanded here).
+
+    go-yaml checks as it decodes; this checks every subtree's totals, so a bomb
+    anywhere fails at its own level.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # node id -> (decoded nodes, of which inside alias expansions)
 
     def size(node: yaml.Node) -> tuple[int, int]:
-        nodes, aliases = 1, 0
-        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else ()
+        decoded, aliased = 1, 0
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
         for child in children:
             seen = sizes.get(id(child))
             if seen is None:  # first visit, in document order: the anchored node itself
                 seen = sizes[id(child)] = size(child)
-                nodes, aliases = nodes + seen[0], aliases + seen[1]
-            else:  # a later visit is an alias to it
-                nodes, aliases = nodes + 1 + seen[0], aliases + 1 + seen[1]
-        return nodes, aliases
+                decoded, aliased = decoded + seen[0], aliased + seen[1]
+            else:  # a later visit is an alias: the alias node, then all of its target again
+                decoded, aliased = decoded + 1 + seen[0], aliased + seen[0]
+        if _excessive(decoded, aliased):
+            raise _Excessive
+        return decoded, aliased
 
     try:
-        roots = list(yaml.compose_all(text, Loader=CoreLoader))
+        for root in yaml.compose_all(text, Loader=CoreLoader):
+            if root is not None:
+                size(root)
     except yaml.YAMLError as err:
         raise _error(err) from None
-    for root in roots:
-        if root is not None:
-            nodes, aliases = size(root)
-            if aliases > 100 and nodes > 1000 and aliases / nodes > _allowed_alias_ratio(nodes):
-                return False
+    except _Excessive:
+        return False
     return True

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # A line at column 0 that is not a sequence entry or comment (searched in "\n" + text).
 _TOP_LEVEL = re.compile(r"\n(?!-[ \n])([^ \n#][^\n]*)")
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?:[ \t]+(.*))?$")
+_SIMPLE_KEY = re.compile(r"""(["']?)([A-Za-z_][\w.-]*)\1:(?:[ \t]+(.*))?$""")  # kpt may quote keys
 
 
 class Chunked:
@@ -98,30 +98,40 @@ def normalized(text: str) -> str:
     return text
 
 
-def _self_contained(chunks: list[str]) -> bool:
-    """Each chunk that may hold an anchor or alias parses on its own (aliases stay inside one item).
+def _alone(chunks: list[str]) -> dict[int, Any] | None:
+    """Each chunk that may hold an anchor or alias, parsed on its own; None when one does not parse alone.
 
     Written back verbatim, an item must not lean on an anchor in another one: kpt
     writes items to separate files. The parse also applies the alias-expansion bound.
     """
-    for chunk in chunks:
+    parsed = {}
+    for i, chunk in enumerate(chunks):
         if has_anchors(chunk):
             try:
-                parse(chunk)
+                parsed[i] = parse(chunk)
             except InputError:
-                return False
-    return True
+                return None
+    return parsed
 
 
 def _parse_chunks(region: str, chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:
     """Parse the cut ``items:`` body in one call (far cheaper than one call per item).
 
     The parse must yield exactly one item per chunk, else the cut is not trusted
-    (None). Items ``exact_if`` picks for editing are read exactly where it matters.
+    (None). With anchors, each chunk is parsed on its own instead: anchor names
+    are per item then, as they are once kpt has written the items to files.
+    Items ``exact_if`` picks for editing are read exactly where it matters.
     """
-    if not _self_contained(chunks):
+    alone = _alone(chunks)
+    if alone is None:
         return None
-    items = parse(region, aliases_checked=True) if chunks else []
+    if alone:
+        items = [(alone[i] if i in alone else parse(chunk, aliases_checked=True)) for i, chunk in enumerate(chunks)]
+        if any(not isinstance(one, list) or len(one) != 1 for one in items):
+            return None
+        items = [one[0] for one in items]
+    else:
+        items = parse(region, aliases_checked=True) if chunks else []
     if not isinstance(items, list) or len(items) != len(chunks):
         return None
     if exact_if is not None:
@@ -196,8 +206,8 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
         key = _SIMPLE_KEY.match(m.group(1))
         if key is None:
             return None
-        if key.group(1) == "items":
-            inline = (key.group(2) or "").split("#")[0].strip()
+        if key.group(2) == "items":
+            inline = (key.group(3) or "").split("#")[0].strip()
             if inline not in ("", "[]"):
                 return None
             items_at = i
@@ -274,7 +284,7 @@ def read_stream(text: str, exact_if: Callable[[str, Any], bool] | None = None) -
     chunks = None
     if not re.search(r"\n(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", "\n" + text):
         chunks = [c for c in _cut_stream(text) if not _only_comments(c)]
-        if not _self_contained(chunks):
+        if _alone(chunks) is None:
             chunks = None
     if chunks is None:
         return Chunked(_checked_docs([d for d in parse_all(text) if d is not None]), None)

@@ -86,6 +86,11 @@ _YAML_ESCAPES = {
 _quote_memo: dict[str, str] = {}
 
 
+def needs_escapes(s: str) -> bool:
+    """``s`` holds a character that only a double-quoted escape may write."""
+    return _SPECIAL_CHARS.search(s) is not None
+
+
 def _string(s: str) -> str:
     """How a one-line string is written: plain when unambiguous, else double-quoted."""
     out = _quote_memo.get(s)
@@ -298,7 +303,13 @@ _DEEP_LINE = "\n[ \\-?]{%d}" % (MAX_INDENT + 1)
 _LINE_SEPARATORS = {"\x85": "U+0085 (NEL)", "\u2028": "U+2028", "\u2029": "U+2029"}
 
 
+# A \u escape of a UTF-16 surrogate: libyaml and go-yaml reject it in YAML, yaml-rs pairs it up.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+
+
 def _check_limits(text: str, aliases: bool = True) -> None:
+    if "\\u" in text and re.search(_SURROGATE_ESCAPE, text):
+        raise InputError("invalid YAML: a \\u escape of a UTF-16 surrogate (write the character itself, or \\U0001F600 style)")
     for char, name in _LINE_SEPARATORS.items():
         if char in text:
             raise InputError(f"raw {name} in the input: YAML 1.1 and 1.2 readers disagree on it; write it escaped in double quotes")
@@ -344,8 +355,11 @@ def _parse_fast(text: str) -> Any:
     try:
         # Duplicate keys are an error (the native default, as in ``yaml_rs.loads``).
         return native._loads(text, parse_datetime=False)
-    except native.YAMLDecodeError as err:
-        raise InputError("invalid YAML: " + " ".join(str(err).split())) from None
+    except native.YAMLDecodeError:
+        # yaml-rs is stricter than libyaml, whose rules kpt's go-yaml shares (e.g. on the indent
+        # of a quoted scalar's continuation lines): let the exact loader decide, so both backends
+        # accept the same input and fail with the same message.
+        return _parse_exact(text)
 
 
 def _parse_exact(text: str) -> Any:
@@ -380,11 +394,11 @@ def parse(text: str, *, exact: bool = False, aliases_checked: bool = False) -> A
     ``aliases_checked``: the caller has parsed every piece of ``text`` that may
     hold an alias on its own, so the alias-expansion bound was applied there.
     """
-    _check_limits(text, aliases=not aliases_checked)
-    if text.lstrip(" \t\n")[:1] in ("{", "["):
+    if text.lstrip(" \t\n")[:1] in ("{", "["):  # JSON first: its reader pairs surrogate escapes up
         found = _parse_json(text)
         if found is not None:
             return found
+    _check_limits(text, aliases=not aliases_checked)
     try:
         return _parse_exact(text) if exact or backend() == "pyyaml" else _parse_fast(text)
     except RecursionError:
