@@ -3,7 +3,7 @@
 PyYAML resolves YAML 1.1 (``yes`` is true, ``0777`` is 511, ``1:30`` is 90).
 kustomize and kpt read YAML 1.2, so this loader installs the core-schema
 resolvers instead, and keeps the text of plain scalars the emitter would not
-write back identically (see ``kfn.yamlio.Plain*``).
+write back identically (see ``kfn.scalars.Plain*``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from yaml.constructor import BaseConstructor, ConstructorError
 from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
-from kfn.yamlio import PlainFloat, PlainInt, PlainStr, needs_escapes, scalar
+from kfn.scalars import PlainFloat, PlainInt, PlainStr, needs_escapes, scalar
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:

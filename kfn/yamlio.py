@@ -19,134 +19,19 @@ import sys
 from functools import cache
 from importlib.machinery import PathFinder
 
-try:
-    from _json import encode_basestring  # the C half of json: no json package import at start-up
-except ImportError:  # pragma: no cover - Python builds without the C accelerator
-    from json.encoder import py_encode_basestring as encode_basestring
-
 from kfn.errors import InputError
+from kfn.scalars import AMBIGUOUS, PlainFloat, PlainInt, PlainStr, needs_escapes, quote_memo, scalar, string
+
+__all__ = ["PlainFloat", "PlainInt", "PlainStr", "InputError", "backend", "dump", "dump_item", "has_anchors", "lossy", "parse", "parse_all"]
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
     from typing import Any
 
 
-# --- scalars -----------------------------------------------------------------
-
-
-class PlainInt(int):
-    """An int read from a plain scalar whose source text is not canonical."""
-
-    text: str
-
-
-class PlainFloat(float):
-    """A float read from a plain scalar whose source text is not canonical."""
-
-    text: str
-
-
-class PlainStr(str):
-    """A string read from a plain scalar that the emitter would have quoted."""
-
-    text: str
-
-
-_PLAIN_TYPES = (PlainInt, PlainFloat, PlainStr)
-
-# Strings any YAML 1.1 or 1.2 reader might take for something else; the
-# emitter quotes them (rule 10). Loose on purpose: quoting too much is harmless.
-_AMBIGUOUS = re.compile(
-    r"""(?:y|yes|n|no|true|false|on|off|null|~|<<|=
-        |[-+]?\.?[0-9][0-9_:.]*(?:[eE][-+]?[0-9_]+)?
-        |[-+]?0[xob][0-9a-f_]+
-        |[-+]?\.(?:inf|nan)
-        |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[tT \t].*)?
-        )\Z""",
-    re.IGNORECASE | re.VERBOSE,
-)
 # Scalars yaml-rs reads to a value the emitter writes back with the same text. Pattern
 # strings like _TOKEN below: compiled (and cached by re) only when an edited item has a suspect.
 _CANONICAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null"
-_UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
-# Everything outside YAML 1.2's printable set (C0 but tab, DEL, C1, surrogates, U+FFFE/FFFF),
-# plus tab and what YAML 1.1 readers take for a line break (NEL, U+2028/2029) or a BOM.
-_SPECIAL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff\t]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
-# Characters JSON leaves raw but YAML does not count as printable (kpt rejects them raw).
-_YAML_ESCAPES = {
-    **{c: f"\\x{c:02x}" for c in range(0x7F, 0xA0)},
-    0x85: "\\N",
-    0x2028: "\\L",
-    0x2029: "\\P",
-    0xFEFF: "\\ufeff",
-    0xFFFE: "\\ufffe",
-    0xFFFF: "\\uffff",
-}
-_quote_memo: dict[str, str] = {}
-
-
-def needs_escapes(s: str) -> bool:
-    """``s`` holds a character that only a double-quoted escape may write."""
-    return _SPECIAL_CHARS.search(s) is not None
-
-
-def _string(s: str) -> str:
-    """How a one-line string is written: plain when unambiguous, else double-quoted."""
-    out = _quote_memo.get(s)
-    if out is None:
-        if (
-            not s
-            or _AMBIGUOUS.match(s)
-            or s[0] in _UNSAFE_START
-            or s[0] in " -?:" and (len(s) == 1 or s[1] == " " or s[0] == " ")
-            or s[-1] in " :"
-            or ": " in s
-            or " #" in s
-            or s.startswith(("---", "..."))
-            or _SPECIAL_CHARS.search(s)
-            or "\n" in s
-            or "\r" in s
-        ):
-            out = _quoted(s)
-        else:
-            out = s
-        if len(_quote_memo) < 100_000:
-            _quote_memo[s] = out
-    return out
-
-
-def _quoted(s: str) -> str:
-    """Single quotes when that avoids escaping double quotes, else JSON-style double quotes."""
-    if '"' in s and "'" not in s and not _SPECIAL_CHARS.search(s) and "\n" not in s and "\r" not in s:
-        return "'" + s + "'"
-    if _SURROGATES.search(s):  # no UTF-8 text can hold one: refuse rather than write broken output
-        raise InputError(f"cannot write a string holding a lone UTF-16 surrogate: {s[:60]!r}")
-    return encode_basestring(s).translate(_YAML_ESCAPES)
-
-
-def scalar(v: Any) -> str:
-    """How a scalar (or a mapping key) is written."""
-    if type(v) in _PLAIN_TYPES:
-        return v.text
-    if isinstance(v, str):
-        return _string(v)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, int):
-        return str(int(v))
-    if isinstance(v, float):
-        if v != v:
-            return ".nan"
-        if v in (float("inf"), float("-inf")):
-            return ".inf" if v > 0 else "-.inf"
-        text = repr(float(v))
-        return text if ("." in text or "e" in text) else text + ".0"
-    raise InputError(f"cannot write a value of type {type(v).__name__}: {v!r}")
 
 
 def _literal_ok(s: str) -> bool:
@@ -156,7 +41,7 @@ def _literal_ok(s: str) -> bool:
         and not s.endswith("\n\n")
         and "\n\t" not in s  # a tab-led line: kyaml cannot read it back inside a block scalar
         and not s.startswith("\t")
-        and _SPECIAL_CHARS.search(s.replace("\t", "")) is None
+        and not needs_escapes(s.replace("\t", ""))
         and "\r" not in s
         and not any(line.endswith(" ") for line in s.split("\n"))
     )
@@ -189,7 +74,7 @@ def _emit_value(v: Any, head: str, ind: int, out: list[str]) -> None:
 
 def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind
-    memo = _quote_memo
+    memo = quote_memo
     lead = pad if first is None else first
     for k, v in m.items():
         key = memo.get(k) if k.__class__ is str else None  # exact type: Plain* write their own text
@@ -199,7 +84,7 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
         cls = v.__class__
         if cls is str and "\n" not in v:
             text = memo.get(v)
-            out.append(f"{lead}{key}: {text if text is not None else _string(v)}\n")
+            out.append(f"{lead}{key}: {text if text is not None else string(v)}\n")
         elif cls is int:
             out.append(f"{lead}{key}: {v}\n")
         elif cls is dict and v:
@@ -215,7 +100,7 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
 
 def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind + "-"
-    memo = _quote_memo
+    memo = quote_memo
     dash = pad if first is None else first + "-"
     for v in seq:
         cls = v.__class__
@@ -223,7 +108,7 @@ def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> 
             _emit_map(v, ind + 2, out, first=dash + " ")
         elif cls is str and "\n" not in v:
             text = memo.get(v)
-            out.append(f"{dash} {text if text is not None else _string(v)}\n")
+            out.append(f"{dash} {text if text is not None else string(v)}\n")
         elif isinstance(v, dict) and v:
             _emit_map(v, ind + 2, out, first=dash + " ")
         elif isinstance(v, list) and v:
@@ -426,7 +311,7 @@ def exact_round_trip(text: str) -> bool:
     if not any(suspect.search(text) for suspect in _SUSPECTS):
         return True
     for token in re.findall(_TOKEN, text, re.M):
-        if _AMBIGUOUS.match(token) and not re.fullmatch(_CANONICAL, token):
+        if AMBIGUOUS.match(token) and not re.fullmatch(_CANONICAL, token):
             return False
     return True
 

@@ -14,23 +14,10 @@ import pytest
 import yaml_rs
 
 import kfn_fuzz
+from kfn_testing import GPU_ITEM, HEAD
 from kfn import krm, wire
 from kfn.errors import InputError
 
-HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
-GPU_ITEM = """\
-- apiVersion: apps/v1
-  kind: Deployment
-  metadata:
-    name: gpu
-    annotations:
-      ai-gitops.dev/gpu: "1"
-  spec:
-    template:
-      spec:
-        containers:
-        - name: app
-"""
 UNTOUCHED = """\
 - apiVersion: v1
   kind: ConfigMap
