@@ -19,8 +19,9 @@ Modes, chosen from stdin:
   legacy plugin   stdin is a multi-document stream and CONFIG_FILE names the
                   AIPatches file (kustomize --enable-alpha-plugins).
 
-Exit status: 0 ok; 1 an error result (the output is still written);
-2 unusable input or config (one line on stderr, nothing on stdout).
+Exit status: 0 ok; 1 an error result (the output is still written; in
+KRM mode also an unusable functionConfig); 2 unusable input, or an unusable
+config file in legacy mode (one line on stderr, nothing on stdout).
 Environment: KFN_YAML=yaml-rs (default) or pyyaml selects the parser.
 Reference: kfn/README.md.
 """

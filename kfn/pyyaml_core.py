@@ -87,13 +87,17 @@ def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type,
     quoted (it is a string), ``!!float 1`` as a float, and a raw BOM or control
     character escaped.
     """
-    # libyaml reports plain style as "", the pure-Python parser as None.
-    implicit = not node.style and loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+    # libyaml reports plain style as "", the pure-Python parser as None. A node's start mark sits on
+    # its properties, so a tag shows in the source there (``!!str yes`` resolves like ``yes``).
+    implicit = not node.style and not _TAGGED.match(loader.source, node.start_mark.index)
     if implicit and scalar(value) != node.value and not needs_escapes(node.value):
         wrapped = tagged(value)
         wrapped.text = node.value
         return wrapped
     return kind(value) if kind is not type(value) else value
+
+
+_TAGGED = re.compile(r"(?:&[^\s]+[ \t]+)?!")
 
 
 def _construct_str(loader: CoreConstructor, node: yaml.ScalarNode) -> str:
@@ -151,6 +155,7 @@ if getattr(yaml, "__with_libyaml__", False):
 
     class CoreLoader(CParser, CoreConstructor, CoreResolver):
         def __init__(self, stream: str) -> None:
+            self.source = stream
             CParser.__init__(self, stream)
             CoreConstructor.__init__(self)
             CoreResolver.__init__(self)
@@ -163,6 +168,7 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
     class CoreLoader(Reader, Scanner, Parser, Composer, CoreConstructor, CoreResolver):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
+            self.source = stream
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
@@ -213,6 +219,8 @@ class _Excessive(Exception):
     pass
 
 
+_VISITING = (-1, -1)  # a node whose subtree is being sized
+
 def alias_expansion_ok(text: str) -> bool:
     """Whether expanding every alias of ``text`` stays within go-yaml's bound (nothing is expanded here).
 
@@ -231,7 +239,10 @@ def alias_expansion_ok(text: str) -> bool:
             children = []
         for child in children:
             seen = sizes.get(id(child))
+            if seen is _VISITING:  # go-yaml: "anchor ... value contains itself"
+                raise InputError("invalid YAML: an alias inside its own anchor's value (a recursive structure)")
             if seen is None:  # first visit, in document order: the anchored node itself
+                sizes[id(child)] = _VISITING
                 seen = sizes[id(child)] = size(child)
                 decoded, aliased = decoded + seen[0], aliased + seen[1]
             else:  # a later visit is an alias: the alias node, then all of its target again

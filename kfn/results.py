@@ -28,7 +28,7 @@ def field_path(*parts: Any) -> str:
 
 def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[str, Any]:
     meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-    ref = {"apiVersion": item.get("apiVersion", ""), "kind": item.get("kind", ""), "name": meta.get("name", "")}
+    ref = {"apiVersion": item.get("apiVersion", ""), "kind": selectors.kind_of(item), "name": meta.get("name", "")}
     if meta.get("namespace"):
         ref["namespace"] = meta["namespace"]
     out: dict[str, Any] = {"message": message, "severity": severity, "resourceRef": ref}

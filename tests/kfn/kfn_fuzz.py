@@ -42,6 +42,8 @@ from kfn.errors import ConfigError, KfnError  # noqa: E402
 from kfn.yamlio import has_anchors  # noqa: E402
 
 BACKENDS = ("yaml-rs", "pyyaml")
+# The config file a legacy-mode case names (KRM mode ignores the argument).
+LEGACY_CONFIG = HERE.parents[1] / "kfn" / "examples" / "ai" / "aipatches.yaml"
 # Outside YAML 1.2's printable set: what no output may hold raw.
 NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -146,8 +148,18 @@ def _indent(text: str, pad: str) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
+def _items(rng: random.Random) -> list[str]:
+    return [rng.choice(ITEMS)(rng, i) for i in range(rng.randint(0, 6))]
+
+
+def stream(rng: random.Random) -> str:
+    """A legacy-plugin input: documents separated by ``---``, sometimes with comments and a leading marker."""
+    docs = _items(rng) or ["kind: A\nmetadata: {name: a}"]
+    return ("---\n" if rng.random() < 0.3 else "") + "".join(d + "\n" + rng.choice(["---\n", "--- # next\n", "# c\n---\n"]) for d in docs)
+
+
 def resource_list(rng: random.Random) -> str:
-    items = [rng.choice(ITEMS)(rng, i) for i in range(rng.randint(0, 6))]
+    items = _items(rng)
     if rng.random() < 0.05:  # an alias bomb in one item
         items.append("kind: Bomb\nmetadata:\n  name: b\ndata:\n  a: &a [x,x,x,x,x,x,x,x,x]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
                      "  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]")
@@ -196,7 +208,7 @@ def _mutate(rng: random.Random, text: str) -> str:
 
 
 def make_case(rng: random.Random) -> str:
-    text = resource_list(rng)
+    text = stream(rng) if rng.random() < 0.1 else resource_list(rng)
     roll = rng.random()
     if roll < 0.08:
         text = _as_json(rng, text)
@@ -230,7 +242,7 @@ def in_process(text: str, backend: str, timeout: float) -> tuple[str, str, int]:
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        out, _, code = cli._run([], text)
+        out, _, code = cli._run([str(LEGACY_CONFIG)], text)
         return "ok", out, code
     except KfnError as err:
         return "error", str(err), 2
@@ -287,10 +299,24 @@ def output_problems(text: str, out: str) -> list[str]:
     return _untouched_problems(text, out)
 
 
+def stream_problems(out: str) -> list[str]:
+    """What is wrong with a legacy-mode output stream (empty when nothing)."""
+    bad = NOT_PRINTABLE.search(out)
+    if bad:
+        return [f"raw U+{ord(bad.group()):04X} in the output"]
+    for backend in BACKENDS:
+        os.environ["KFN_YAML"] = backend
+        try:
+            wire.read_stream(out)
+        except KfnError as err:
+            return [f"output stream does not parse ({backend}): {err}"]
+    return []
+
+
 def command(text: str, backend: str, timeout: float) -> subprocess.CompletedProcess | None:
     kfn = Path(sys.executable).parent / "kfn"
     try:
-        return subprocess.run([str(kfn)], input=text.encode("utf-8", "surrogatepass"), capture_output=True,
+        return subprocess.run([str(kfn), str(LEGACY_CONFIG)], input=text.encode("utf-8", "surrogatepass"), capture_output=True,
                               env={**os.environ, "KFN_YAML": backend}, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
@@ -316,6 +342,8 @@ def check(text: str, timeout: float, through_cli: bool) -> list[tuple[str, str]]
     (kind_a, out_a, code_a), (kind_b, out_b, code_b) = outcomes.values()
     if (kind_a, code_a) != (kind_b, code_b) or (kind_a == "ok" and out_a != out_b):
         return [("wrong", f"backends disagree: yaml-rs {kind_a} {code_a} {out_a[:200]!r} / pyyaml {kind_b} {code_b} {out_b[:200]!r}")]
+    if kind_a == "ok" and not wire.looks_like_resource_list(text):
+        problems += [("wrong", p) for p in stream_problems(out_a)]
     if kind_a == "ok" and wire.looks_like_resource_list(text):
         try:
             problems += [("wrong", p) for p in output_problems(text, out_a)]

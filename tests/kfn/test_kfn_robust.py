@@ -46,9 +46,9 @@ def test_star_in_a_block_scalar_keeps_every_other_item_verbatim(backend: str) ->
 
 
 def test_an_edited_item_keeps_the_meaning_of_its_tagged_scalars(backend: str) -> None:
-    item = GPU_ITEM.replace("    annotations:\n", "    labels:\n      mode: !!str 0777\n      one: !!float 1\n    annotations:\n")
+    item = GPU_ITEM.replace("    annotations:\n", "    labels:\n      mode: !!str 0777\n      one: !!float 1\n      flag: !!str yes\n    annotations:\n")
     out, _ = run(HEAD + item)
-    assert 'mode: "0777"' in out and "one: 1.0" in out
+    assert 'mode: "0777"' in out and "one: 1.0" in out and 'flag: "yes"' in out  # the same bytes from both backends
 
 
 @pytest.mark.parametrize(
@@ -191,3 +191,18 @@ def test_splitter_safety_nets_send_the_input_to_a_whole_parse(text: str, backend
     out, _ = krm.run(text)
     assert yaml_rs.loads(out)["items"][: len(source.items)] is not None
     assert kfn_fuzz.output_problems(text, out) == []
+
+
+def test_a_recursive_alias_is_refused(backend: str) -> None:
+    with pytest.raises(InputError, match="recursive"):
+        krm.run(HEAD + "- kind: A\n  metadata: {name: a}\n  data:\n    base: &base\n      again: *base\n")
+
+
+def test_a_byte_order_mark_past_the_start_is_refused(backend: str) -> None:
+    with pytest.raises(InputError, match="byte-order mark"):
+        krm.run(HEAD.replace("\nkind:", "\n\ufeffkind:"))
+
+
+def test_a_non_string_kind_is_an_ordinary_item(backend: str) -> None:
+    out, code = run(HEAD + "- kind: [Deployment]\n  metadata:\n    name: odd\n    annotations:\n      ai-gitops.dev/gpu: '1'\n")
+    assert code == 0 and "kind: [Deployment]" in out
