@@ -278,22 +278,30 @@ def _untouched_problems(text: str, out: str) -> list[str]:
     return problems
 
 
-def output_problems(text: str, out: str) -> list[str]:
-    """What is wrong with a successful output (empty when nothing)."""
+def _unreadable(out: str, read: Callable[[str], object]) -> list[str]:
+    """Raw non-printables in an output, or a backend whose ``read`` of it fails."""
     bad = NOT_PRINTABLE.search(out)
     if bad:
         return [f"raw U+{ord(bad.group()):04X} in the output"]
+    for backend in BACKENDS:
+        os.environ["KFN_YAML"] = backend
+        try:
+            read(out)
+        except KfnError as err:
+            return [f"output does not parse ({backend}): {err}"]
+    return []
+
+
+def output_problems(text: str, out: str) -> list[str]:
+    """What is wrong with a successful output (empty when nothing)."""
     try:  # a YAML 1.2 reader on its own, then kfn's reading (anchor names are per item, as in kpt's files)
         yaml_rs.loads(out, parse_datetime=False)
     except yaml_rs.YAMLDecodeError as err:
         if not has_anchors(out):  # yaml-rs refuses a redefined anchor, which YAML 1.2 allows
             return [f"output does not parse (yaml-rs): {err}"]
-    for backend in BACKENDS:
-        os.environ["KFN_YAML"] = backend
-        try:
-            wire.read_resource_list(out)
-        except KfnError as err:
-            return [f"output does not parse ({backend}): {err}"]
+    problems = _unreadable(out, wire.read_resource_list)
+    if problems:
+        return problems
     if "\n\t" in out or re.search(r"[|>][-+0-9]*\n\s*\t", out):
         return ["a tab-led line in a block scalar"]
     return _untouched_problems(text, out)
@@ -301,16 +309,7 @@ def output_problems(text: str, out: str) -> list[str]:
 
 def stream_problems(out: str) -> list[str]:
     """What is wrong with a legacy-mode output stream (empty when nothing)."""
-    bad = NOT_PRINTABLE.search(out)
-    if bad:
-        return [f"raw U+{ord(bad.group()):04X} in the output"]
-    for backend in BACKENDS:
-        os.environ["KFN_YAML"] = backend
-        try:
-            wire.read_stream(out)
-        except KfnError as err:
-            return [f"output stream does not parse ({backend}): {err}"]
-    return []
+    return _unreadable(out, wire.read_stream)
 
 
 def command(text: str, backend: str, timeout: float) -> subprocess.CompletedProcess | None:
