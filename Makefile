@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test bench clean
+.PHONY: demo test fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt).
+# `make test` runs a 400-case slice; e.g. make fuzz SEED=1 CASES=10000
+SEED  ?= 1
+CASES ?= 2000
+fuzz: $(STAMP)
+	$(BIN)/python tests/kfn/kfn_fuzz.py --seed $(SEED) --cases $(CASES)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

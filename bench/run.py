@@ -2,6 +2,8 @@
 
 1. kfn on ResourceLists of 10, 1 000 and 10 000 items against a bare parse+emit
    of the same list with each installed YAML library (the fastest is the bar).
+   Then kfn against yaml_rs at 10 000 and 50 000 items on the mixed and the
+   all-edited workload: time, peak memory and time per item side by side.
 2. ``kubectl kustomize`` of the same resources with and without the kfn legacy
    plugin at 10, 300 and 1 000 resources, and kfn's own share of the build.
 3. kfn on 10 items against ``python -c 'import yaml'`` (start-up cost).
@@ -57,6 +59,21 @@ def best(cmd: list[str], stdin: Path | None, repeat: int, env: dict | None = Non
     return min(times)
 
 
+def best_with_memory(cmd: list[str], stdin: Path, repeat: int) -> tuple[float, float]:
+    """(best wall time, peak resident memory in MB) of ``repeat`` runs; the command must succeed."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        with open(stdin, "rb") as source:
+            start = time.perf_counter()
+            child = subprocess.Popen(cmd, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
+            times.append(time.perf_counter() - start)
+        if status != 0:
+            raise SystemExit(f"bench: {' '.join(cmd)} failed (wait status {status})")
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+    return min(times), min(peaks)
+
+
 def compile_kfn() -> None:
     """Write kfn's bytecode cache once, as pip does for the libraries measured here.
 
@@ -98,6 +115,32 @@ def bench_parse_emit(work: Path, sizes: tuple[int, ...]) -> list[str]:
             verdicts.append(f"- kfn within 1.5x of the fastest bare parse+emit at {size:,} items: {ratio:.2f}x -> {verdict(ratio <= 1.5)}")
     lines += ["", f"Items: every block of 10 holds {EDITED_PER_BLOCK} resources kfn edits (GPU Deployment + probes, model PVC, StatefulSet).", ""]
     return lines + verdicts
+
+
+def bench_workloads(work: Path, sizes: tuple[int, ...]) -> list[str]:
+    """kfn against a bare yaml_rs parse+emit, time and peak memory, on the mixed and all-edited workloads."""
+    lines = ["## kfn vs bare yaml_rs parse+emit: time and peak memory, per workload (best of 3 fresh processes)", ""]
+    lines.append("| workload | items | kfn s | yaml_rs s | time ratio | kfn MB | yaml_rs MB | memory ratio | kfn µs/item |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    targets = {"mixed": 1.2, "all-edited": 1.5}
+    verdicts = []
+    for workload, target in targets.items():
+        per_item = []
+        for size in sizes:
+            path = work / f"rl-{workload}-{size}.yaml"
+            path.write_text(resource_list(size, CONFIG, workload))
+            kfn, kfn_mb = best_with_memory(KFN, path, 3)
+            bare, bare_mb = best_with_memory([PY, "-c", BARE["yaml_rs"]], path, 3)
+            per_item.append(kfn / size * 1e6)
+            lines.append(
+                f"| {workload} | {size:,} | {kfn:.3f} | {bare:.3f} | {kfn / bare:.2f}x | {kfn_mb:.0f} | {bare_mb:.0f} | {kfn_mb / bare_mb:.2f}x | {per_item[-1]:.1f} |"
+            )
+            if size == 10_000:
+                verdicts.append(f"- {workload}, 10,000 items: time {kfn / bare:.2f}x of yaml_rs (target <= {target}x) -> {verdict(kfn / bare <= target)}")
+            verdicts.append(f"- {workload}, {size:,} items: peak memory {kfn_mb / bare_mb:.2f}x of yaml_rs (target <= 2x) -> {verdict(kfn_mb <= 2 * bare_mb)}")
+        growth = per_item[-1] / per_item[0]
+        verdicts.append(f"- {workload}: time per item at {sizes[-1]:,} vs {sizes[0]:,} items {growth:.2f}x (linear: <= 1.25x) -> {verdict(growth <= 1.25)}")
+    return lines + ["", "Memory: peak resident set size of the process (ru_maxrss), interpreter included.", ""] + verdicts
 
 
 def kustomize_dir(work: Path, size: int, with_plugin: bool) -> Path:
@@ -197,6 +240,7 @@ def main() -> int:
         work = Path(tmp)
         sections = [
             bench_parse_emit(work, (10, 1000, 10000)),
+            bench_workloads(work, (10_000, 50_000)),
             bench_kustomize(work, (10, 300, 1000)),
             bench_startup(work),
         ]

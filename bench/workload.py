@@ -1,8 +1,9 @@
 """Deterministic example resources for the benchmark: an AI stack repeated to any size.
 
-Every block of ten resources holds three that kfn edits (a GPU Deployment with
-probes, a model PVC, a StatefulSet with claim templates) and seven it passes
-through, with unique names and LoadBalancer IPs so no check fires.
+The ``mixed`` workload: every block of ten resources holds three that kfn edits
+(a GPU Deployment with probes, a model PVC, a StatefulSet with claim templates)
+and seven it passes through, with unique names and LoadBalancer IPs so no check
+fires. The ``all-edited`` workload repeats only the three kfn edits.
 """
 
 from __future__ import annotations
@@ -197,14 +198,18 @@ data:
 """,
 )
 EDITED_PER_BLOCK = 3
+# The templates kfn edits: an all-edited workload repeats only these.
+_EDITED = (_TEMPLATES[0], _TEMPLATES[1], _TEMPLATES[8])
+WORKLOADS = {"mixed": _TEMPLATES, "all-edited": _EDITED}
 
 
-def documents(count: int) -> list[str]:
+def documents(count: int, workload: str = "mixed") -> list[str]:
     """``count`` resources as YAML documents (no separators)."""
+    templates = WORKLOADS[workload]
     out = []
     for n in range(count):
-        block = n // len(_TEMPLATES)
-        out.append(_TEMPLATES[n % len(_TEMPLATES)].format(i=block, a=block // 65536, b=block // 256 % 256, c=block % 256))
+        block = n // len(templates)
+        out.append(templates[n % len(templates)].format(i=block, a=block // 65536, b=block // 256 % 256, c=block % 256))
     return out
 
 
@@ -212,9 +217,9 @@ def stream(count: int) -> str:
     return "---\n".join(documents(count))
 
 
-def resource_list(count: int, config: str = "") -> str:
+def resource_list(count: int, config: str = "", workload: str = "mixed") -> str:
     """A block-style ResourceList as kpt sends it (compact sequences)."""
-    items = "".join("- " + doc.replace("\n", "\n  ").rstrip(" ") for doc in documents(count))
+    items = "".join("- " + doc.replace("\n", "\n  ").rstrip(" ") for doc in documents(count, workload))
     body = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + items
     if config:
         body += "functionConfig:\n" + "".join("  " + line for line in config.splitlines(True))

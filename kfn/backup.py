@@ -18,7 +18,7 @@ def classified_claims(item: dict) -> Iterator[tuple[tuple, dict, str]]:
         value = selectors.marker(item, selectors.MARKER_DATA_CLASS)
         if value is not None:
             yield (), item, value
-    elif item.get("kind") == "StatefulSet":
+    elif selectors.kind_of(item) == "StatefulSet":
         outer = selectors.marker(item, selectors.MARKER_DATA_CLASS)
         for i, claim in selectors.claim_templates_at(item):
             value = selectors.marker(claim, selectors.MARKER_DATA_CLASS) or outer

@@ -180,7 +180,7 @@ def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
 
 
 def _wrong_kind(item: dict, marker: str, kinds: str) -> Result:
-    message = f'{marker} is ignored on a {item.get("kind")}: it applies to {kinds}'
+    message = f'{marker} is ignored on a {selectors.kind_of(item)}: it applies to {kinds}'
     return result(item, "warning", message, ("metadata", "annotations", marker))
 
 
@@ -216,7 +216,7 @@ def unknown_markers(items: list[dict], config: Config) -> list[Result]:
 def _unknown_data_classes(item: dict) -> list[Result]:
     """The data-class marker on a PVC, a StatefulSet or one of its claim templates."""
     marker = selectors.MARKER_DATA_CLASS
-    if selectors.marker(item, marker) is not None and not (selectors.is_pvc(item) or item.get("kind") == "StatefulSet"):
+    if selectors.marker(item, marker) is not None and not (selectors.is_pvc(item) or selectors.kind_of(item) == "StatefulSet"):
         return [_wrong_kind(item, marker, "PersistentVolumeClaim, StatefulSet")]
     holders = [((), item)] + [(("spec", "volumeClaimTemplates", i), c) for i, c in selectors.claim_templates_at(item)]
     out = []
@@ -255,7 +255,7 @@ def run(items: list[dict], config: Config) -> list[Result]:
             if kinds is None:
                 subset = [item for item in considered if selectors.has_markers(item, selectors.ALL_MARKERS)]
             else:
-                subset = [item for item in considered if item.get("kind") in kinds]
+                subset = [item for item in considered if selectors.kind_of(item) in kinds]
             subsets[kinds] = subset
         out.extend(check(subset, config))
     return out

@@ -19,8 +19,9 @@ Modes, chosen from stdin:
   legacy plugin   stdin is a multi-document stream and CONFIG_FILE names the
                   AIPatches file (kustomize --enable-alpha-plugins).
 
-Exit status: 0 ok; 1 an error result (the output is still written);
-2 unusable input or config (one line on stderr, nothing on stdout).
+Exit status: 0 ok; 1 an error result (the output is still written; in
+KRM mode also an unusable functionConfig); 2 unusable input, or an unusable
+config file in legacy mode (one line on stderr, nothing on stdout).
 Environment: KFN_YAML=yaml-rs (default) or pyyaml selects the parser.
 Reference: kfn/README.md.
 """
@@ -40,6 +41,12 @@ def _run(args: list[str], text: str) -> tuple[str, list[str], int]:
 
         return legacy.run(text, args[0])
     raise InputError("stdin: not a ResourceList, and no config file argument for legacy plugin mode (see kfn --help)")
+
+
+def one_line(message: str, limit: int = 400) -> str:
+    """A message as one stderr line: whitespace runs (a YAML excerpt's newlines) collapsed, length capped."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         text = sys.stdin.buffer.read().decode("utf-8")
         out, notes, code = _run(args, text)
     except (KfnError, UnicodeDecodeError) as err:
-        sys.stderr.write(f"kfn: {err}\n")
+        sys.stderr.write(f"kfn: {one_line(str(err))}\n")
         return 2
     except ImportError as err:
         sys.stderr.write(f"kfn: needs PyYAML (and optionally yaml-rs) for this python3: {err}\n")

@@ -10,6 +10,7 @@ from collections import namedtuple
 from types import MappingProxyType
 
 from kfn.errors import ConfigError
+from kfn.numbers import MAX_INT, whole_number
 from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
 from kfn.selectors import CONFIG_KIND, GROUP
 
@@ -115,13 +116,18 @@ def _string(value: Any, key: str, *, empty: bool = True) -> str:
     return value.strip()
 
 
-def _integer(value: Any, key: str, minimum: int) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)  # ConfigMap data is always text
+def _integer(value: Any, key: str, minimum: int, maximum: int = MAX_INT) -> int:
+    if isinstance(value, str):  # ConfigMap data is always text
+        number = whole_number(value.strip(), minimum, maximum)
+        if number is None:
+            raise ConfigError(f"{key}: {_show(value)} is not a whole number from {minimum} to {maximum}")
+        return number
     if not isinstance(value, int) or isinstance(value, bool):
         raise ConfigError(f"{key}: {_show(value)} is not an integer")
     if value < minimum:
         raise ConfigError(f"{key}: {value} is below the minimum {minimum}")
+    if value > maximum:
+        raise ConfigError(f"{key}: {value} is above the maximum {maximum}")
     return int(value)
 
 
@@ -173,8 +179,8 @@ def _gpu(raw: Any, at: str) -> GpuConfig:
         node_selector=_string_map(selector, f"{at}.nodeSelector") if selector else MappingProxyType(dict(defaults["nodeSelector"])),
         tolerations=_tolerations(tolerations, f"{at}.tolerations") if tolerations else (MappingProxyType(_vendor_toleration(resource)),),
         runtime_class_name=_string(gpu.get("runtimeClassName") or "", f"{at}.runtimeClassName"),
-        physical=_integer(gpu.get("physical", 0), f"{at}.physical", 0),
-        time_slicing_replicas=_integer(gpu.get("timeSlicingReplicas", 1), f"{at}.timeSlicingReplicas", 1),
+        physical=_integer(gpu.get("physical", 0), f"{at}.physical", 0, 1_000_000),
+        time_slicing_replicas=_integer(gpu.get("timeSlicingReplicas", 1), f"{at}.timeSlicingReplicas", 1, 1024),
     )
 
 
@@ -214,9 +220,7 @@ def _probes(raw: Any, at: str) -> Mapping[str, ProbeProfile]:
         base = profiles.get(name)
         if base is None and "port" not in override:
             raise ConfigError(f"{key}.port: missing for a new profile")
-        port = _integer(override.get("port", base.port if base else 0), f"{key}.port", 1)
-        if port > 65535:
-            raise ConfigError(f"{key}.port: {port} is above the maximum 65535")
+        port = _integer(override.get("port", base.port if base else 0), f"{key}.port", 1, 65535)
         protocol = override.get("protocol", base.protocol if base else "http")
         if protocol not in ("http", "tcp"):
             raise ConfigError(f"{key}.protocol: {_show(protocol)} is not one of http, tcp")

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from kfn import checks, selectors
 from kfn.backup import add_backup_label
 from kfn.config import Config
-from kfn.draft import Draft
+from kfn.draft import Draft, FieldTypeError
 from kfn.gpu import add_gpu
 from kfn.probes import add_probes
+from kfn.results import field_path, result
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -24,20 +25,31 @@ if TYPE_CHECKING:
 EDITS: tuple[Callable[[Draft, Config], None], ...] = (add_gpu, add_backup_label, add_probes)
 
 
-def patch(item: dict, config: Config) -> dict:
-    """One item with every edit applied, or the item itself when nothing changes."""
+def patch(item: dict, config: Config) -> tuple[dict, list[dict[str, Any]]]:
+    """One item with every edit applied (or the item itself when nothing changes), and its error results.
+
+    An edit that meets a wrong-typed field (``labels: "x"``) leaves the whole
+    item as it was and says which field: never half an edit.
+    """
     if not isinstance(item, dict) or not selectors.is_editable(item):
-        return item
+        return item, []
     draft = Draft(item)
-    for edit in EDITS:
-        edit(draft, config)
-    return draft.root if draft.changed and draft.root != item else item
+    try:
+        for edit in EDITS:
+            edit(draft, config)
+    except FieldTypeError as err:
+        return item, [result(item, "error", f"{field_path(*err.path)} {err}", err.path)]
+    return (draft.root if draft.changed and draft.root != item else item), []
 
 
 def process(items: list[dict], config: Config) -> tuple[list[dict], list[dict[str, Any]]]:
     """Patch every item (same order, none dropped), then check the result."""
-    patched = [patch(item, config) for item in items]
-    return patched, checks.run(patched, config)
+    patched, results = [], []
+    for item in items:
+        new, problems = patch(item, config)
+        patched.append(new)
+        results += problems
+    return patched, results + checks.run(patched, config)
 
 
 def has_errors(results: list[dict[str, Any]]) -> bool:

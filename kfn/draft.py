@@ -6,13 +6,29 @@ TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__i
 if TYPE_CHECKING:
     from typing import Any
 
+_NAMES = {dict: "a mapping", list: "a list"}
+
+
+class FieldTypeError(Exception):
+    """A field an edit must change holds the wrong type (``labels: "x"``): the item is left as it is."""
+
+    def __init__(self, path: tuple, found: Any, wanted: type) -> None:
+        super().__init__(f"is {type(found).__name__} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
+        self.path = path
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
 
 class Draft:
     """A shallow copy of an item; an edit asks ``own(path)`` for each mapping or list it changes.
 
     ``own`` copies every container on the path the first time it is asked for,
     so the input item is never mutated and only the edited branches are new
-    objects. Reading goes through ``root`` as usual.
+    objects. Reading goes through ``root`` as usual, or through ``peek`` where
+    the type of what is found matters.
     """
 
     def __init__(self, item: dict) -> None:
@@ -23,14 +39,39 @@ class Draft:
     def changed(self) -> bool:
         return len(self._owned) > 1
 
-    def own(self, *path: str | int) -> Any:
-        """The container at ``path``, private to this draft; missing or non-container steps become {}."""
+    def peek(self, *path: str | int, kind: type = dict) -> Any:
+        """The ``kind`` container at ``path``, or None where it (or a step before it) is missing or null.
+
+        Raises FieldTypeError where a step holds something else: an edit never
+        replaces a field it does not understand.
+        """
         node: Any = self.root
-        for step in path:
+        for depth, step in enumerate(path):
+            node = node[step] if isinstance(node, list) else node.get(step)
+            wanted = kind if depth == len(path) - 1 else list if isinstance(path[depth + 1], int) else dict
+            if node is None:
+                return None
+            if not isinstance(node, wanted):
+                raise FieldTypeError(path[: depth + 1], node, wanted)
+        return node
+
+    def own(self, *path: str | int, kind: type = dict) -> Any:
+        """The ``kind`` container at ``path``, private to this draft; missing or null steps become empty.
+
+        Raises FieldTypeError, before changing anything, where a step holds another type.
+        """
+        self.peek(*path, kind=kind)
+        node: Any = self.root
+        for depth, step in enumerate(path):
             child = node[step] if isinstance(node, list) else node.get(step)
-            if id(child) not in self._owned or not isinstance(child, (dict, list)):
-                child = dict(child) if isinstance(child, dict) else list(child) if isinstance(child, list) else {}
-                node[step] = child
-                self._owned.add(id(child))
+            if child is None:
+                child = kind() if depth == len(path) - 1 else {}
+            elif id(child) not in self._owned:
+                child = dict(child) if isinstance(child, dict) else list(child)
+            else:
+                node = child
+                continue
+            node[step] = child
+            self._owned.add(id(child))
             node = child
         return node

@@ -5,20 +5,24 @@ from __future__ import annotations
 from kfn import selectors
 from kfn.config import Config
 from kfn.draft import Draft
+from kfn.numbers import whole_number
+
+# More than any one node holds (8-16 GPUs): a higher count is a typo, not a request.
+MAX_GPUS = 64
 
 
 def gpu_count(value: str) -> int:
     """The GPU marker's count; ValueError says why a value is not one."""
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f'"{value}" is not a positive whole number of GPUs')
-    return int(value)
+    count = whole_number(value, 1, MAX_GPUS)
+    if count is None:
+        raise ValueError(f'"{value}" is not a whole number of GPUs from 1 to {MAX_GPUS}')
+    return count
 
 
-def _merge_tolerations(existing: list, wanted: tuple) -> list:
-    """Add each wanted toleration whose key+effect is not tolerated yet (existing ones win)."""
+def _missing_tolerations(existing: list, wanted: tuple) -> list:
+    """Each wanted toleration whose key+effect is not tolerated yet (existing ones win)."""
     seen = {(t.get("key"), t.get("effect")) for t in existing if isinstance(t, dict)}
-    added = [dict(t) for t in wanted if (t.get("key"), t.get("effect")) not in seen]
-    return existing + added
+    return [dict(t) for t in wanted if (t.get("key"), t.get("effect")) not in seen]
 
 
 def add_gpu(draft: Draft, config: Config) -> None:
@@ -43,16 +47,16 @@ def add_gpu(draft: Draft, config: Config) -> None:
     pod = selectors.pod_spec_path(item)
     resources = (*pod, "containers", target[0], "resources")
     draft.own(*resources, "limits")[gpu.resource] = count
-    requests = target[1].get("resources", {}).get("requests") if isinstance(target[1].get("resources"), dict) else None
-    if isinstance(requests, dict) and gpu.resource in requests:
+    requests = draft.peek(*resources, "requests")
+    if requests is not None and gpu.resource in requests:
         draft.own(*resources, "requests")[gpu.resource] = count
-    selector = spec.get("nodeSelector") if isinstance(spec.get("nodeSelector"), dict) else {}
+    selector = draft.peek(*pod, "nodeSelector") or {}
     missing = {key: label for key, label in gpu.node_selector.items() if key not in selector}
     if missing:
         draft.own(*pod, "nodeSelector").update(missing)
-    tolerations = spec.get("tolerations") if isinstance(spec.get("tolerations"), list) else []
-    merged = _merge_tolerations(tolerations, gpu.tolerations)
-    if len(merged) != len(tolerations):
-        draft.own(*pod)["tolerations"] = merged
+    tolerations = draft.peek(*pod, "tolerations", kind=list) or []
+    added = _missing_tolerations(tolerations, gpu.tolerations)
+    if added:
+        draft.own(*pod, "tolerations", kind=list).extend(added)
     if gpu.runtime_class_name and "runtimeClassName" not in spec:
         draft.own(*pod)["runtimeClassName"] = gpu.runtime_class_name

@@ -3,7 +3,7 @@
 PyYAML resolves YAML 1.1 (``yes`` is true, ``0777`` is 511, ``1:30`` is 90).
 kustomize and kpt read YAML 1.2, so this loader installs the core-schema
 resolvers instead, and keeps the text of plain scalars the emitter would not
-write back identically (see ``kfn.yamlio.Plain*``).
+write back identically (see ``kfn.scalars.Plain*``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from yaml.constructor import BaseConstructor, ConstructorError
 from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
-from kfn.yamlio import PlainFloat, PlainInt, PlainStr, scalar
+from kfn.scalars import PlainFloat, PlainInt, PlainStr, needs_escapes, scalar
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -80,27 +80,44 @@ class CoreConstructor(BaseConstructor):
         return self.construct_object(node, deep=True)
 
 
-def _construct_plain(kind: type, tagged: type, value: Any, text: str, style: str | None) -> Any:
-    # libyaml reports plain style as "", the pure-Python parser as None.
-    if not style and scalar(value) != text:
+def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type, tagged: type, value: Any) -> Any:
+    """``value``, wrapped with its source text when written back plain it would change.
+
+    Only untagged plain scalars keep their text: ``!!str 0777`` must be written
+    quoted (it is a string), ``!!float 1`` as a float, and a raw BOM or control
+    character escaped.
+    """
+    # libyaml reports plain style as "", the pure-Python parser as None. A node's start mark sits on
+    # its properties, so a tag shows in the source there (``!!str yes`` resolves like ``yes``).
+    implicit = not node.style and not _TAGGED.match(loader.source, node.start_mark.index)
+    if implicit and scalar(value) != node.value and not needs_escapes(node.value):
         wrapped = tagged(value)
-        wrapped.text = text
+        wrapped.text = node.value
         return wrapped
     return kind(value) if kind is not type(value) else value
 
 
+_TAGGED = re.compile(r"(?:&[^\s]+[ \t]+)?!")
+
+
 def _construct_str(loader: CoreConstructor, node: yaml.ScalarNode) -> str:
-    return _construct_plain(str, PlainStr, node.value, node.value, node.style)
+    return _construct_plain(loader, node, str, PlainStr, node.value)
 
 
 def _construct_int(loader: CoreConstructor, node: yaml.ScalarNode) -> int:
-    if node.style:  # explicitly tagged quoted scalar, e.g. !!int "7"
-        return int(node.value)
-    return _construct_plain(int, PlainInt, _int(node.value), node.value, node.style)
+    try:
+        value = _int(node.value.strip())
+    except ValueError:  # e.g. !!int "x": a tag the text does not fit
+        raise ConstructorError(None, None, f"{node.value!r} is not an integer", node.start_mark) from None
+    return _construct_plain(loader, node, int, PlainInt, value)
 
 
 def _construct_float(loader: CoreConstructor, node: yaml.ScalarNode) -> float:
-    return _construct_plain(float, PlainFloat, _float(node.value), node.value, node.style)
+    try:
+        value = _float(node.value.strip())
+    except ValueError:
+        raise ConstructorError(None, None, f"{node.value!r} is not a float", node.start_mark) from None
+    return _construct_plain(loader, node, float, PlainFloat, value)
 
 
 def _construct_null(loader: CoreConstructor, node: yaml.ScalarNode) -> None:
@@ -138,6 +155,7 @@ if getattr(yaml, "__with_libyaml__", False):
 
     class CoreLoader(CParser, CoreConstructor, CoreResolver):
         def __init__(self, stream: str) -> None:
+            self.source = stream
             CParser.__init__(self, stream)
             CoreConstructor.__init__(self)
             CoreResolver.__init__(self)
@@ -150,6 +168,7 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
     class CoreLoader(Reader, Scanner, Parser, Composer, CoreConstructor, CoreResolver):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
+            self.source = stream
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
@@ -176,3 +195,68 @@ def load_all(text: str) -> list:
         return list(yaml.load_all(text, Loader=CoreLoader))  # noqa: S506
     except yaml.YAMLError as err:
         raise _error(err) from None
+
+
+# go-yaml's (and so kyaml's) bound on alias expansion: once past 1 000 decoded nodes of which
+# over 100 sit inside alias expansions, those may make up at most 99% of the decoded nodes,
+# falling to 10% at 4 million.
+_RATIO_LOW, _RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _RATIO_LOW:
+        return 0.99
+    if decoded >= _RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _RATIO_LOW) / (_RATIO_HIGH - _RATIO_LOW)
+
+
+def _excessive(decoded: int, aliased: int) -> bool:
+    return aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded)
+
+
+class _Excessive(Exception):
+    pass
+
+
+_VISITING = (-1, -1)  # a node whose subtree is being sized
+
+def alias_expansion_ok(text: str) -> bool:
+    """Whether expanding every alias of ``text`` stays within go-yaml's bound (nothing is expanded here).
+
+    go-yaml checks as it decodes; this checks every subtree's totals, so a bomb
+    anywhere fails at its own level.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # node id -> (decoded nodes, of which inside alias expansions)
+
+    def size(node: yaml.Node) -> tuple[int, int]:
+        decoded, aliased = 1, 0
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            seen = sizes.get(id(child))
+            if seen is _VISITING:  # go-yaml: "anchor ... value contains itself"
+                raise InputError("invalid YAML: an alias inside its own anchor's value (a recursive structure)")
+            if seen is None:  # first visit, in document order: the anchored node itself
+                sizes[id(child)] = _VISITING
+                seen = sizes[id(child)] = size(child)
+                decoded, aliased = decoded + seen[0], aliased + seen[1]
+            else:  # a later visit is an alias: the alias node, then all of its target again
+                decoded, aliased = decoded + 1 + seen[0], aliased + seen[0]
+        if _excessive(decoded, aliased):
+            raise _Excessive
+        return decoded, aliased
+
+    try:
+        for root in yaml.compose_all(text, Loader=CoreLoader):
+            if root is not None:
+                size(root)
+    except yaml.YAMLError as err:
+        raise _error(err) from None
+    except _Excessive:
+        return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kfn import selectors
+from kfn.numbers import MAX_INT, whole_number
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def field_path(*parts: Any) -> str:
 
 def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[str, Any]:
     meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-    ref = {"apiVersion": item.get("apiVersion", ""), "kind": item.get("kind", ""), "name": meta.get("name", "")}
+    ref = {"apiVersion": item.get("apiVersion", ""), "kind": selectors.kind_of(item), "name": meta.get("name", "")}
     if meta.get("namespace"):
         ref["namespace"] = meta["namespace"]
     out: dict[str, Any] = {"message": message, "severity": severity, "resourceRef": ref}
@@ -38,9 +39,15 @@ def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[st
     if source is not None:
         out["file"] = {"path": str(source)}
         index = next((notes[a] for a in _INDEX_ANNOTATIONS if a in notes), None)
-        if index is not None and str(index).isdigit():
-            out["file"]["index"] = int(index)
+        number = whole_number(str(index), 0, MAX_INT) if index is not None else None
+        if number is not None:
+            out["file"]["index"] = number
     return out
+
+
+def config_error(config: Any, message: str) -> dict[str, Any]:
+    """The error result for an unusable functionConfig, naming it when it is a resource."""
+    return result(config, "error", message) if isinstance(config, dict) else {"message": message, "severity": "error"}
 
 
 def display(res: dict[str, Any]) -> str:

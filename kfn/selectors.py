@@ -41,6 +41,12 @@ _SKIPPED_KINDS = {
 _NO_ANNOTATIONS: dict = {}  # shared empty result: callers only read it
 
 
+def kind_of(item: dict) -> str:
+    """The item's kind, or "" when it is missing or not a string (``kind: [x]`` must not break a lookup)."""
+    kind = item.get("kind")
+    return kind if isinstance(kind, str) else ""
+
+
 def annotations(item: dict) -> dict:
     meta = item.get("metadata")
     found = meta.get("annotations") if isinstance(meta, dict) else None
@@ -55,7 +61,7 @@ def marker(item: dict, name: str) -> str | None:
 
 def is_skipped(item: dict) -> bool:
     """Items kfn never edits nor checks (rule 5)."""
-    group = _SKIPPED_KINDS.get(item.get("kind"))  # type: ignore[arg-type]
+    group = _SKIPPED_KINDS.get(kind_of(item))
     if group is not None and str(item.get("apiVersion", "")).startswith(group):
         return True
     local = annotations(item).get(LOCAL_CONFIG)
@@ -66,7 +72,7 @@ def has_markers(item: dict, names: frozenset[str] = MARKERS) -> bool:
     """True for items an edit may change (one of ``names`` set): a cheap test before any copying."""
     if not names.isdisjoint(annotations(item)):
         return True
-    return item.get("kind") == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
+    return kind_of(item) == "StatefulSet" and any(MARKER_DATA_CLASS in annotations(t) for t in claim_templates(item))
 
 
 def is_editable(item: dict) -> bool:
@@ -79,11 +85,11 @@ def is_editable_source(text: str, item: dict) -> bool:
 
 
 def is_workload(item: dict) -> bool:
-    return item.get("kind") in POD_SPEC_PATHS and pod_spec(item) is not None
+    return kind_of(item) in POD_SPEC_PATHS and pod_spec(item) is not None
 
 
 def pod_spec_path(item: dict) -> tuple[str, ...]:
-    return POD_SPEC_PATHS.get(item.get("kind", ""), ())
+    return POD_SPEC_PATHS.get(kind_of(item), ())
 
 
 def pod_spec(item: dict) -> dict | None:
@@ -138,17 +144,17 @@ def claim_templates(item: dict) -> list[dict]:
 
 
 def is_pvc(item: dict) -> bool:
-    return item.get("kind") == "PersistentVolumeClaim"
+    return kind_of(item) == "PersistentVolumeClaim"
 
 
 def is_service(item: dict) -> bool:
-    return item.get("kind") == "Service" and str(item.get("apiVersion", "")) == "v1"
+    return kind_of(item) == "Service" and str(item.get("apiVersion", "")) == "v1"
 
 
 def replicas(item: dict) -> int:
     """How many pods of a workload run at once, for the GPU budget (DaemonSet: one node)."""
     spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
-    kind = item.get("kind")
+    kind = kind_of(item)
     if kind == "CronJob":
         job = spec.get("jobTemplate", {})
         spec = job.get("spec", {}) if isinstance(job, dict) else {}

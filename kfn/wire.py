@@ -4,10 +4,10 @@ kpt and kustomize send block-style YAML. Cutting the ``items:`` sequence (or the
 stream) into one text per item lets kfn write every item it did not change back
 byte for byte (comments, key order, quoting and YAML 1.1 traps such as ``yes``
 or ``0777`` all survive) and keeps a run close to the cost of a bare parse.
-Each cut item is parsed on its own, so a wrong cut cannot go unnoticed: it fails
-to parse as exactly one entry and the whole input is parsed instead. Input the
-splitter does not handle (flow style, JSON, directives, CRLF) takes that path
-too and is re-emitted.
+The cut body is parsed in one call that must yield exactly one entry per cut, so
+a wrong cut cannot go unnoticed: the whole input is parsed instead. Input the
+splitter does not handle (flow style, JSON, directives, aliases across items)
+takes that path too and is re-emitted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from kfn.errors import InputError
-from kfn.yamlio import dump, dump_item, exact_round_trip, parse, parse_exact, parser
+from kfn.yamlio import dump, dump_item, has_anchors, lossy, parse, parse_all
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # A line at column 0 that is not a sequence entry or comment (searched in "\n" + text).
 _TOP_LEVEL = re.compile(r"\n(?!-[ \n])([^ \n#][^\n]*)")
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?:[ \t]+(.*))?$")
+_SIMPLE_KEY = re.compile(r"""(["']?)([A-Za-z_][\w.-]*)\1:(?:[ \t]+(.*))?$""")  # kpt may quote keys
 
 
 class Chunked:
@@ -85,34 +85,59 @@ def _only_comments(text: str) -> bool:
 
 
 def _splittable(text: str) -> bool:
-    """No CRLF, directives or document markers (substring tests: far cheaper than a regex)."""
-    return not ("\r" in text or text.startswith(("%", "---", "...")) or "\n%" in text or "\n---" in text or "\n..." in text)
+    """No directives or document markers (substring tests: far cheaper than a regex)."""
+    return not (text.startswith(("%", "---", "...")) or "\n%" in text or "\n---" in text or "\n..." in text)
 
 
-# An anchor or alias where YAML allows one: a line start, after "key:", "-", "[", "{" or ",".
-# A pattern string, not compiled at import: most inputs have no "&" or "*" and never need it.
-_ANCHOR = r"(?:^[ \t]*|[:\-][ \t]+|[\[{,][ \t]*)[&*][A-Za-z0-9_.-]+(?=[\s,\]}]|$)"
+def normalized(text: str) -> str:
+    """Line breaks as LF and no byte-order mark: what a YAML reader sees, so the splitter sees it too."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
-def _has_anchors(text: str) -> bool:
-    """Anchors or aliases: verbatim pieces could keep an alias whose anchor is re-emitted away."""
-    return ("&" in text or "*" in text) and re.search(_ANCHOR, text, re.M) is not None
+def _alone(chunks: list[str]) -> dict[int, Any] | None:
+    """Each chunk that may hold an anchor or alias, parsed on its own; None when one does not parse alone.
+
+    Written back verbatim, an item must not lean on an anchor in another one: kpt
+    writes items to separate files. The parse also applies the alias-expansion bound.
+    """
+    parsed = {}
+    for i, chunk in enumerate(chunks):
+        if has_anchors(chunk):
+            try:
+                parsed[i] = parse(chunk)
+            except InputError:
+                return None
+    return parsed
 
 
 def _parse_chunks(region: str, chunks: list[str], exact_if: Callable[[str, Any], bool] | None) -> list | None:
     """Parse the cut ``items:`` body in one call (far cheaper than one call per item).
 
     The parse must yield exactly one item per chunk, else the cut is not trusted
-    (None). Items ``exact_if`` picks for editing whose text may hold a YAML trap
-    are parsed again, exactly.
+    (None). With anchors, each chunk is parsed on its own instead: anchor names
+    are per item then, as they are once kpt has written the items to files.
+    Items ``exact_if`` picks for editing are read exactly where it matters.
     """
-    items = parse(region) if chunks else []
+    alone = _alone(chunks)
+    if alone is None:
+        return None
+    if alone:
+        items = [(alone[i] if i in alone else parse(chunk, aliases_checked=True)) for i, chunk in enumerate(chunks)]
+        if any(not isinstance(one, list) or len(one) != 1 for one in items):
+            return None
+        items = [one[0] for one in items]
+    else:
+        items = parse(region, aliases_checked=True) if chunks else []
     if not isinstance(items, list) or len(items) != len(chunks):
         return None
-    if exact_if is not None and parser() is not parse_exact:
+    if exact_if is not None:
         for i, chunk in enumerate(chunks):
-            if exact_if(chunk, items[i]) and not exact_round_trip(chunk):
-                items[i] = parse_exact(chunk)[0]
+            if exact_if(chunk, items[i]) and lossy(chunk):
+                items[i] = parse(chunk, exact=True)[0]
     return items
 
 
@@ -129,28 +154,45 @@ class ResourceList(Chunked):
     def function_config(self) -> Any:
         return self.header.get("functionConfig")
 
+    @property
+    def results(self) -> list:
+        """Results of earlier functions in the pipeline (kpt passes them along)."""
+        return list(self.header.get("results") or [])
+
+
+_DOC_START = re.compile(r"---[ \t]*(?:#[^\n]*)?\n")
+
 
 def _strip_doc_start(text: str) -> str:
-    return text[4:] if text.startswith("---\n") else text
+    found = _DOC_START.match(text)
+    return text[found.end() :] if found else text
+
+
+# A top-level "kind: ResourceList", the key and value possibly quoted.
+_KIND_LINE = re.compile(r"""\n["']?kind["']?[ \t]*:[ \t]*["']?ResourceList["']?[ \t]*(?:#[^\n]*)?(?:\n|$)""")
 
 
 def looks_like_resource_list(text: str) -> bool:
-    """Rule 1 without a full parse: a top-level ``kind: ResourceList``."""
-    if re.search(r"\nkind:[ \t]*[\"']?ResourceList[\"']?[ \t]*(?:#.*)?$", "\n" + text, re.M):
+    """Rule 1, mostly without a full parse: a top-level ``kind: ResourceList``."""
+    text = normalized(text)
+    if _KIND_LINE.search("\n" + text):
         return True
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        doc = parse(text)
-        return isinstance(doc, dict) and doc.get("kind") == "ResourceList"
-    return False
+    if "ResourceList" not in text:
+        return False
+    try:  # flow style or JSON, possibly after a directive or "---"
+        doc = parse(_strip_doc_start(text))
+    except InputError:
+        return False  # a multi-document stream or malformed: not one ResourceList
+    return isinstance(doc, dict) and doc.get("kind") == "ResourceList"
 
 
 def read_resource_list(text: str, exact_if: Callable[[str, Any], bool] | None = None) -> ResourceList:
     """Parse a KRM ResourceList; ``exact_if(text, item)`` marks items that will be edited."""
+    text = normalized(text)
     body = _strip_doc_start(text)
-    cut = _cut_resource_list(body, exact_if) if _splittable(body) and not _has_anchors(body) else None
+    cut = _cut_resource_list(body, exact_if) if _splittable(body) else None
     if cut is None:
-        doc = parse(text, exact=True)
+        doc = parse(body, exact=True)
         _check_resource_list(doc)
         return ResourceList(doc, list(doc.get("items") or []), None)
     return cut
@@ -164,8 +206,8 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
         key = _SIMPLE_KEY.match(m.group(1))
         if key is None:
             return None
-        if key.group(1) == "items":
-            inline = (key.group(2) or "").split("#")[0].strip()
+        if key.group(2) == "items":
+            inline = (key.group(3) or "").split("#")[0].strip()
             if inline not in ("", "[]"):
                 return None
             items_at = i
@@ -194,13 +236,20 @@ def _check_resource_list(doc: Any) -> None:
     items = doc.get("items")
     if items is not None and not isinstance(items, list):
         raise InputError("stdin: ResourceList items is not a list")
+    results = doc.get("results")
+    if results is not None and not isinstance(results, list):
+        raise InputError("stdin: ResourceList results is not a list")
     for i, item in enumerate(items or []):
         if not isinstance(item, dict):
             raise InputError(f"stdin: items[{i}] is not a mapping")
 
 
-def write_resource_list(source: Chunked, items: list, results: list[dict]) -> str:
-    """The output ResourceList: unchanged items verbatim, changed ones re-emitted."""
+def write_resource_list(source: ResourceList, items: list, results: list[dict]) -> str:
+    """The output ResourceList: unchanged items verbatim, changed ones re-emitted.
+
+    ``results`` follow the results of earlier functions in the pipeline, which are kept.
+    """
+    results = source.results + results
     out = [f"apiVersion: {source.api_version}\nkind: ResourceList\n"]
     out.append("items:\n" if items else "items: []\n")
     for i, item in enumerate(items):
@@ -231,19 +280,19 @@ def _cut_stream(text: str) -> Iterator[str]:
 
 def read_stream(text: str, exact_if: Callable[[str, Any], bool] | None = None) -> Chunked:
     """Parse a multi-document stream of resources (what kustomize hands a legacy plugin)."""
-    if "\r" in text or _has_anchors(text) or re.search(r"\n(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", "\n" + text):
-        from kfn import pyyaml_core
-
-        docs = [d for d in pyyaml_core.load_all(text) if d is not None]
-        return Chunked(_checked_docs(docs), None)
-    chunks = [c for c in _cut_stream(text) if not _only_comments(c)]
-    load = parser()
-    check_exact = exact_if is not None and load is not parse_exact
+    text = normalized(text)
+    chunks = None
+    if not re.search(r"\n(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", "\n" + text):
+        chunks = [c for c in _cut_stream(text) if not _only_comments(c)]
+        if _alone(chunks) is None:
+            chunks = None
+    if chunks is None:
+        return Chunked(_checked_docs([d for d in parse_all(text) if d is not None]), None)
     docs = []
     for chunk in chunks:
-        doc = load(chunk)
-        if check_exact and isinstance(doc, dict) and exact_if(chunk, doc) and not exact_round_trip(chunk):
-            doc = parse_exact(chunk)
+        doc = parse(chunk, aliases_checked=True)
+        if exact_if is not None and isinstance(doc, dict) and exact_if(chunk, doc) and lossy(chunk):
+            doc = parse(chunk, exact=True)
         docs.append(doc)
     return Chunked(_checked_docs(docs), [c if c.endswith("\n") else c + "\n" for c in chunks])
 

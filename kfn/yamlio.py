@@ -16,120 +16,22 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
 from functools import cache
 from importlib.machinery import PathFinder
 
-try:
-    from _json import encode_basestring  # the C half of json: no json package import at start-up
-except ImportError:  # pragma: no cover - Python builds without the C accelerator
-    from json.encoder import py_encode_basestring as encode_basestring
-
 from kfn.errors import InputError
+from kfn.scalars import AMBIGUOUS, PlainFloat, PlainInt, PlainStr, needs_escapes, quote_memo, scalar, string
+
+__all__ = ["PlainFloat", "PlainInt", "PlainStr", "InputError", "backend", "dump", "dump_item", "has_anchors", "lossy", "parse", "parse_all"]
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
     from typing import Any
 
 
-# --- scalars -----------------------------------------------------------------
-
-
-class PlainInt(int):
-    """An int read from a plain scalar whose source text is not canonical."""
-
-    text: str
-
-
-class PlainFloat(float):
-    """A float read from a plain scalar whose source text is not canonical."""
-
-    text: str
-
-
-class PlainStr(str):
-    """A string read from a plain scalar that the emitter would have quoted."""
-
-    text: str
-
-
-_PLAIN_TYPES = (PlainInt, PlainFloat, PlainStr)
-
-# Strings any YAML 1.1 or 1.2 reader might take for something else; the
-# emitter quotes them (rule 10). Loose on purpose: quoting too much is harmless.
-_AMBIGUOUS = re.compile(
-    r"""(?:y|yes|n|no|true|false|on|off|null|~|<<|=
-        |[-+]?\.?[0-9][0-9_:.]*(?:[eE][-+]?[0-9_]+)?
-        |[-+]?0[xob][0-9a-f_]+
-        |[-+]?\.(?:inf|nan)
-        |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[tT \t].*)?
-        )\Z""",
-    re.IGNORECASE | re.VERBOSE,
-)
 # Scalars yaml-rs reads to a value the emitter writes back with the same text. Pattern
 # strings like _TOKEN below: compiled (and cached by re) only when an edited item has a suspect.
 _CANONICAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?|true|false|null"
-_UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
-_SPECIAL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff\t]")
-# Characters JSON leaves raw but YAML does not count as printable.
-_YAML_ESCAPES = {0x7F: "\\x7f", 0x85: "\\N", 0x2028: "\\L", 0x2029: "\\P", 0xFEFF: "\\ufeff"}
-_quote_memo: dict[str, str] = {}
-
-
-def _string(s: str) -> str:
-    """How a one-line string is written: plain when unambiguous, else double-quoted."""
-    out = _quote_memo.get(s)
-    if out is None:
-        if (
-            not s
-            or _AMBIGUOUS.match(s)
-            or s[0] in _UNSAFE_START
-            or s[0] in " -?:" and (len(s) == 1 or s[1] == " " or s[0] == " ")
-            or s[-1] in " :"
-            or ": " in s
-            or " #" in s
-            or s.startswith(("---", "..."))
-            or _SPECIAL_CHARS.search(s)
-            or "\n" in s
-            or "\r" in s
-        ):
-            out = _quoted(s)
-        else:
-            out = s
-        if len(_quote_memo) < 100_000:
-            _quote_memo[s] = out
-    return out
-
-
-def _quoted(s: str) -> str:
-    """Single quotes when that avoids escaping double quotes, else JSON-style double quotes."""
-    if '"' in s and "'" not in s and not _SPECIAL_CHARS.search(s) and "\n" not in s and "\r" not in s:
-        return "'" + s + "'"
-    return encode_basestring(s).translate(_YAML_ESCAPES)
-
-
-def scalar(v: Any) -> str:
-    """How a scalar (or a mapping key) is written."""
-    if type(v) in _PLAIN_TYPES:
-        return v.text
-    if isinstance(v, str):
-        return _string(v)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, int):
-        return str(int(v))
-    if isinstance(v, float):
-        if v != v:
-            return ".nan"
-        if v in (float("inf"), float("-inf")):
-            return ".inf" if v > 0 else "-.inf"
-        text = repr(float(v))
-        return text if ("." in text or "e" in text) else text + ".0"
-    raise InputError(f"cannot write a value of type {type(v).__name__}: {v!r}")
 
 
 def _literal_ok(s: str) -> bool:
@@ -137,7 +39,9 @@ def _literal_ok(s: str) -> bool:
     return (
         not s.startswith((" ", "\n"))
         and not s.endswith("\n\n")
-        and _SPECIAL_CHARS.search(s.replace("\t", "")) is None
+        and "\n\t" not in s  # a tab-led line: kyaml cannot read it back inside a block scalar
+        and not s.startswith("\t")
+        and not needs_escapes(s.replace("\t", ""))
         and "\r" not in s
         and not any(line.endswith(" ") for line in s.split("\n"))
     )
@@ -170,7 +74,7 @@ def _emit_value(v: Any, head: str, ind: int, out: list[str]) -> None:
 
 def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind
-    memo = _quote_memo
+    memo = quote_memo
     lead = pad if first is None else first
     for k, v in m.items():
         key = memo.get(k) if k.__class__ is str else None  # exact type: Plain* write their own text
@@ -180,7 +84,7 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
         cls = v.__class__
         if cls is str and "\n" not in v:
             text = memo.get(v)
-            out.append(f"{lead}{key}: {text if text is not None else _string(v)}\n")
+            out.append(f"{lead}{key}: {text if text is not None else string(v)}\n")
         elif cls is int:
             out.append(f"{lead}{key}: {v}\n")
         elif cls is dict and v:
@@ -196,7 +100,7 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
 
 def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> None:
     pad = " " * ind + "-"
-    memo = _quote_memo
+    memo = quote_memo
     dash = pad if first is None else first + "-"
     for v in seq:
         cls = v.__class__
@@ -204,7 +108,7 @@ def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> 
             _emit_map(v, ind + 2, out, first=dash + " ")
         elif cls is str and "\n" not in v:
             text = memo.get(v)
-            out.append(f"{dash} {text if text is not None else _string(v)}\n")
+            out.append(f"{dash} {text if text is not None else string(v)}\n")
         elif isinstance(v, dict) and v:
             _emit_map(v, ind + 2, out, first=dash + " ")
         elif isinstance(v, list) and v:
@@ -271,19 +175,136 @@ def backend() -> str:
     return wanted
 
 
+# --- input limits (checked before either backend sees the text) -----------------
+
+# Nesting bounds: block nesting by indent column, flow nesting by bracket depth. Both
+# parsers recurse per level (libyaml's composer on the C stack, our constructor and
+# emitter in Python), so depth is bounded where both backends still agree.
+MAX_INDENT = 256
+MAX_FLOW_DEPTH = 64
+# A line indented past MAX_INDENT (dashes and "? " count: "- - - x" nests too).
+_DEEP_LINE = "\n[ \\-?]{%d}" % (MAX_INDENT + 1)
+# Raw line separators YAML 1.1 readers (PyYAML, kpt's older kyaml) break lines at; 1.2 does not.
+# A byte-order mark past the start (kfn.wire strips a leading one): the backends disagree on it.
+_LINE_SEPARATORS = {"\x85": "U+0085 (NEL)", "\u2028": "U+2028", "\u2029": "U+2029", "\ufeff": "U+FEFF (byte-order mark)"}
+
+
+# A \u escape of a UTF-16 surrogate: libyaml and go-yaml reject it in YAML, yaml-rs pairs it up.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+
+
+def _check_limits(text: str, aliases: bool = True) -> None:
+    if "\\u" in text and re.search(_SURROGATE_ESCAPE, text):
+        raise InputError("invalid YAML: a \\u escape of a UTF-16 surrogate (write the character itself, or \\U0001F600 style)")
+    for char, name in _LINE_SEPARATORS.items():
+        if char in text:
+            raise InputError(f"raw {name} in the input: YAML 1.1 and 1.2 readers disagree on it; write it escaped in double quotes")
+    if re.search(_DEEP_LINE, "\n" + text):
+        raise InputError(f"nesting deeper than {MAX_INDENT} columns of indentation")
+    if text.count("[") + text.count("{") > MAX_FLOW_DEPTH and _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise InputError(f"flow collections nested deeper than {MAX_FLOW_DEPTH} levels")
+    if aliases and has_anchors(text):
+        from kfn.pyyaml_core import alias_expansion_ok
+
+        if not alias_expansion_ok(text):
+            raise InputError("document contains excessive aliasing (the bound kyaml applies)")
+
+
+def _flow_depth(text: str) -> int:
+    """Bracket depth outside double-quoted strings: an estimate, exact for JSON and kyaml output."""
+    depth = deepest = 0
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]', text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+# An anchor or alias where YAML allows one: a line start, after "key:", "-", "[", "{" or ",".
+# A pattern string, not compiled at import: most inputs have no "&" or "*" and never need it.
+_ANCHOR = r"(?:^[ \t]*|[:\-][ \t]+|[\[{,][ \t]*)[&*][^\s,\[\]{}]+(?=[\s,\]}]|$)"
+
+
+def has_anchors(text: str) -> bool:
+    """Anchors or aliases (may over-match, e.g. ``*.log`` in a block scalar; never under-matches)."""
+    return ("&" in text or "*" in text) and re.search(_ANCHOR, text, re.M) is not None
+
+
+# --- parsers: the one entry point -------------------------------------------------
+
+
 def _parse_fast(text: str) -> Any:
     native = _yaml_rs()
     try:
         # Duplicate keys are an error (the native default, as in ``yaml_rs.loads``).
         return native._loads(text, parse_datetime=False)
-    except native.YAMLDecodeError as err:
-        raise InputError("invalid YAML: " + " ".join(str(err).split())) from None
+    except native.YAMLDecodeError:
+        # yaml-rs is stricter than libyaml, whose rules kpt's go-yaml shares (e.g. on the indent
+        # of a quoted scalar's continuation lines): let the exact loader decide, so both backends
+        # accept the same input and fail with the same message.
+        return _parse_exact(text)
 
 
-def parse_exact(text: str) -> Any:
+def _parse_exact(text: str) -> Any:
     from kfn import pyyaml_core
 
     return pyyaml_core.load(text)
+
+
+def _parse_json(text: str) -> Any:
+    """JSON (a YAML 1.2 subset) with Python's own reader, which, unlike both YAML backends, reads
+    surrogate-pair escapes such as ``"\\ud83d\\ude00"``. None when ``text`` is not JSON."""
+    import json
+
+    def no_duplicates(pairs: list) -> dict:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            raise InputError("invalid YAML: duplicate mapping key in JSON")
+        return out
+
+    def no_constant(name: str) -> None:
+        raise ValueError(name + " is not JSON")
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except (ValueError, RecursionError):
+        return None  # not JSON after all: YAML flow style, read by the YAML parser
+
+
+def parse(text: str, *, exact: bool = False, aliases_checked: bool = False) -> Any:
+    """One document. ``exact`` keeps the source text of plain scalars (see ``Plain*``).
+
+    ``aliases_checked``: the caller has parsed every piece of ``text`` that may
+    hold an alias on its own, so the alias-expansion bound was applied there.
+    """
+    if text.lstrip(" \t\n")[:1] in ("{", "["):  # JSON first: its reader pairs surrogate escapes up
+        found = _parse_json(text)
+        if found is not None:
+            return found
+    _check_limits(text, aliases=not aliases_checked)
+    try:
+        return _parse_exact(text) if exact or backend() == "pyyaml" else _parse_fast(text)
+    except RecursionError:
+        raise InputError("nesting too deep to read") from None
+
+
+def parse_all(text: str) -> list:
+    """Every document of a stream (the exact loader: streams that need this are rare)."""
+    from kfn import pyyaml_core
+
+    _check_limits(text)
+    try:
+        return pyyaml_core.load_all(text)
+    except RecursionError:
+        raise InputError("nesting too deep to read") from None
+
+
+def lossy(text: str) -> bool:
+    """Whether ``parse(text)`` may have lost the source text of a plain scalar (then parse exactly)."""
+    return backend() != "pyyaml" and not exact_round_trip(text)
 
 
 def exact_round_trip(text: str) -> bool:
@@ -291,7 +312,7 @@ def exact_round_trip(text: str) -> bool:
     if not any(suspect.search(text) for suspect in _SUSPECTS):
         return True
     for token in re.findall(_TOKEN, text, re.M):
-        if _AMBIGUOUS.match(token) and not re.fullmatch(_CANONICAL, token):
+        if AMBIGUOUS.match(token) and not re.fullmatch(_CANONICAL, token):
             return False
     return True
 
@@ -311,12 +332,3 @@ _TOKEN = (
     r"|[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|True|TRUE|False|FALSE|Null|NULL)"
     r"(?=[ \t]*(?:$|#|,|\]|\}|:[ \t]|:$))"
 )
-
-
-def parser(*, exact: bool = False) -> Callable[[str], Any]:
-    """The function that parses one document; ``exact`` keeps the source text of plain scalars."""
-    return parse_exact if exact or backend() == "pyyaml" else _parse_fast
-
-
-def parse(text: str, *, exact: bool = False) -> Any:
-    return parser(exact=exact)(text)

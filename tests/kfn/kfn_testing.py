@@ -31,6 +31,23 @@ def run(cmd: list[str], *, stdin: str = "", cwd: Path | None = None, env: dict |
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120)
 
 
+# A ResourceList head and one item kfn edits (a GPU marker), for tests that build inputs.
+HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+GPU_ITEM = """\
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: gpu
+    annotations:
+      ai-gitops.dev/gpu: "1"
+  spec:
+    template:
+      spec:
+        containers:
+        - name: app
+"""
+
+
 EXAMPLE = ROOT / "kfn" / "examples" / "ai"
 
 

@@ -68,7 +68,7 @@ def test_invalid_config_file_names_key_and_value(tmp_path: Path) -> None:
     config.write_text(CONFIG.read_text().replace("timeSlicingReplicas: 4", "timeSlicingReplicas: lots"))
     done = plugin("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", str(config))
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == 'kfn: spec.gpu.timeSlicingReplicas: "lots" is not an integer\n'
+    assert done.stderr == 'kfn: spec.gpu.timeSlicingReplicas: "lots" is not a whole number from 1 to 1024\n'
 
 
 def test_non_utf8_stdin_is_refused_cleanly() -> None:

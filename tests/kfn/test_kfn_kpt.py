@@ -86,3 +86,62 @@ def test_failure_names_the_reason_and_writes_nothing(tmp_path: Path, file: str, 
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
     assert snapshot(package) == before
+
+
+# Files kfn does not edit, each holding what once broke a kpt pipeline (issue 10): a `*.log` and an
+# `&` in block scalars, tagged scalars, escaped C1 characters and U+FFFE, and tab-led strings.
+# Escapes are written as kpt itself writes them: kpt re-escapes "\x85" as "\N" even through /bin/cat.
+TRAPS = {
+    "traps.yaml": """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: traps # a comment kpt keeps
+data:
+  cleanup.sh: |
+    rm -f /var/log/*.log
+    run &
+  mode: !!str 0777
+  flag: !!str yes
+  c1: "bell\\Nnext\\x80\\uFFFE"
+  tabbed: "\\tled by a tab\\nsecond line"
+""",
+    "gpu.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: trapped-gpu
+  annotations:
+    ai-gitops.dev/gpu: "1"
+    note: "\\tled by a tab\\nand C1 \\x9b"
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: x:1
+        args:
+        - |
+          cp *.bin &
+        env:
+        - name: MODE
+          value: !!str 0644
+""",
+}
+
+
+def test_render_with_yaml_traps_keeps_untouched_files_and_is_stable(tmp_path: Path) -> None:
+    package = copy_example(tmp_path / "ai")
+    for name, text in TRAPS.items():
+        (package / name).write_text(text)
+    before = snapshot(package)
+    kpt("render", str(package), "--allow-exec")
+    first = snapshot(package)
+    assert first["traps.yaml"] == before["traps.yaml"]  # byte for byte: tags, comments, block scalars
+    for name in UNTOUCHED:
+        assert first[name] == before[name], name
+    gpu = first["gpu.yaml"]
+    assert "nvidia.com/gpu: 1" in gpu and 'value: "0644"' in gpu and "cp *.bin &" in gpu
+    assert not any(has_alias(text) for name, text in first.items() if name in TRAPS)
+    kpt("render", str(package), "--allow-exec")
+    assert snapshot(package) == first

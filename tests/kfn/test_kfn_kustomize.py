@@ -65,7 +65,7 @@ def test_second_build_over_the_output_changes_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "old", "new", "message"),
     [
-        ("ollama.yaml", 'ai-gitops.dev/gpu: "1"', 'ai-gitops.dev/gpu: "two"', 'ai-gitops.dev/gpu: "two" is not a positive whole number of GPUs'),
+        ("ollama.yaml", 'ai-gitops.dev/gpu: "1"', 'ai-gitops.dev/gpu: "two"', 'ai-gitops.dev/gpu: "two" is not a whole number of GPUs from 1 to 64'),
         ("aipatches.yaml", "vendor: nvidia", "vendor: nvidea", 'spec.gpu.vendor: "nvidea" is not one of nvidia, amd, intel'),
     ],
     ids=["error-result", "invalid-config"],
