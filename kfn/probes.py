@@ -56,19 +56,22 @@ def _profile(port: int, startup: str, liveness: str, readiness: str, budget_minu
     )
 
 
-# name -> profile. Budgets: how long a first start may take before the pod is restarted.
+# name -> profile. Budgets: how long a first start may take before the pod is restarted. These are the
+# profiles of the template's service catalog ({{cookiecutter.repo}}/catalog/services.yaml records each
+# port's and route's upstream source); tests/kfn/test_kfn_catalog.py fails when the two differ.
 BUILTIN_PROFILES: Mapping[str, ProbeProfile] = {
     # Server is up in seconds; models load lazily per request. / answers "Ollama is running".
     "ollama": _profile(11434, "/api/version", "/", "/api/version", 5),
-    # First start runs migrations and may fetch the embedding model.
+    # First start runs migrations.
     "open-webui": _profile(8080, "/health", "/health", "/health/db", 10),
-    # Loads the model before the port opens; there is no /health or /status.
-    "whisper": _profile(9000, "/docs", "/docs", "/docs", 15),
-    # Very slow first start (model load); /internal/ping is the cheap UI-mode check.
-    "stable-diffusion": _profile(7860, "/internal/ping", "/internal/ping", "/internal/ping", 20),
+    # speaches: /health is a plain `def` handler, so it answers while a long transcription runs.
+    "faster-whisper": _profile(8000, "/health", "/health", "/health", 5),
+    # SD.Next: every /sdapi route needs the login, so TCP; the checkpoint loads for minutes on a first start.
+    "stable-diffusion": ProbeProfile(port=7860, protocol="tcp", startup=ProbeSpec(failure_threshold=20 * 6)),
     # Collections load from disk before /readyz passes.
     "qdrant": _profile(6333, "/livez", "/livez", "/readyz", 5),
     "litellm": _profile(4000, "/health/liveliness", "/health/liveliness", "/health/readiness", 5),
+    "gatus": _profile(8080, "/health", "/health", "/health", 1),
 }
 
 _GENERIC = re.compile(r"(?:(http):([0-9]{1,5})(/\S*)?|(tcp):([0-9]{1,5}))\Z")

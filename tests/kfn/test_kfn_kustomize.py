@@ -43,7 +43,7 @@ def test_plugin_patches_and_leaves_the_rest_identical(tmp_path: Path, backend: s
     assert ollama["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     assert ollama["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     whisper = yaml.safe_load(patched[("StatefulSet", "whisper")])["spec"]
-    assert whisper["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/docs"
+    assert whisper["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"] == {"path": "/health", "port": 8000}
     assert whisper["volumeClaimTemplates"][0]["metadata"]["labels"] == {"backup.velero.io/backup-tier": "Daily"}
     pvc = yaml.safe_load(patched[("PersistentVolumeClaim", "ollama-models")])
     assert pvc["metadata"]["labels"] == {"backup.velero.io/backup-tier": "GFS"}
