@@ -68,7 +68,12 @@ class Baked:
 
     @cached_property
     def resources(self) -> list[dict]:
-        return self.rendered("infrastructure") + self.rendered("apps")
+        return [doc for layer in self.layers for doc in self.rendered(layer)]
+
+    @property
+    def layers(self) -> list[str]:
+        """The rendered layers, as `make render` wrote them."""
+        return sorted(p.name for p in (self.path / "kubernetes" / "rendered" / self.cluster).iterdir() if p.is_dir())
 
     def of_kind(self, kind: str) -> dict[str, dict]:
         return {doc["metadata"]["name"]: doc for doc in self.resources if doc["kind"] == kind}

@@ -37,13 +37,19 @@ def failing(repo, **stages: int) -> Outcome:
     return outcome
 
 
-def add_to_infrastructure(repo, name: str, manifest: str) -> None:
-    """A new base directory in the infrastructure layer (another overlay than the apps)."""
+def add_to_core(repo, name: str, manifest: str) -> None:
+    """A new base directory in the core layer (another overlay than the apps)."""
     directory = repo.file(f"kubernetes/infrastructure/base/{name}")
     directory.mkdir()
     (directory / f"{name}.yaml").write_text(manifest)
     (directory / "kustomization.yaml").write_text(f"resources: [{name}.yaml]\n")
-    repo.edit(f"kubernetes/infrastructure/{repo.cluster}/kustomization.yaml", "  - ../base/backup\n", f"  - ../base/backup\n  - ../base/{name}\n")
+    include_in_core(repo, name)
+
+
+def include_in_core(repo, base: str) -> None:
+    """Add kubernetes/infrastructure/base/<base> to the core layer's overlay."""
+    storage = "  - ../../infrastructure/base/storage\n"
+    repo.edit(f"kubernetes/core/{repo.cluster}/kustomization.yaml", storage, f"{storage}  - ../../infrastructure/base/{base}\n")
 
 
 def test_untouched_bake_passes(repo):
@@ -101,7 +107,7 @@ def test_secret_for_another_age_key(repo):
 
 def test_duplicate_ip_across_layers(repo):
     ip = answers(repo)["open_webui_ip"]
-    add_to_infrastructure(repo, "dashboard", f"""\
+    add_to_core(repo, "dashboard", f"""\
 apiVersion: v1
 kind: Service
 metadata:
@@ -139,7 +145,7 @@ def test_ip_outside_the_pool(repo):
 
 
 def test_extra_gpu_workload_over_budget(repo):
-    add_to_infrastructure(repo, "comfyui", """\
+    add_to_core(repo, "comfyui", """\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -159,10 +165,10 @@ spec:
           resources:
             limits: {cpu: "2", memory: 8Gi}
 """)
-    repo.render()  # within budget for the infrastructure layer alone
+    repo.render()  # within budget for the core layer alone
     outcome = failing(repo, policy=1)
     capacity = int(answers(repo)["gpu_count"]) * int(answers(repo)["gpu_time_slicing_replicas"])
-    line = outcome.problem(rendered(repo, "infrastructure", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
+    line = outcome.problem(rendered(repo, "core", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
     assert f"= {capacity}" in line
 
 
@@ -173,11 +179,21 @@ def test_flux_kustomization_with_missing_path(repo):
 
 
 def test_depends_on_cycle(repo):
-    path = repo.file(f"clusters/{repo.cluster}/infrastructure.yaml")
+    path = repo.file(f"clusters/{repo.cluster}/core.yaml")
     path.write_text(path.read_text().replace("  prune: true\n", "  prune: true\n  dependsOn:\n    - name: apps\n"))
     outcome = failing(repo, flux=1)
     line = outcome.problem("spec.dependsOn: dependency cycle")
-    assert "apps -> infrastructure -> apps" in line or "infrastructure -> apps -> infrastructure" in line
+    assert "apps -> core -> apps" in line or "core -> apps -> core" in line
+
+
+def test_custom_resource_in_a_layer_the_apps_need(repo):
+    include_in_core(repo, "network")  # the LB pool's CRDs come from Cilium, not from this repo
+    repo.render()
+    outcome = failing(repo, flux=2)
+    pool = outcome.problem(rendered(repo, "core", "_cluster/ciliumloadbalancerippool-"), "apiVersion:")
+    assert "cilium.io/v2 CiliumLoadBalancerIPPool is in layer 'core', which the apps need" in pool
+    assert "stops every object in 'core'" in pool and "move it to an add-on layer of its own" in pool
+    outcome.problem(rendered(repo, "core", "_cluster/ciliuml2announcementpolicy-"), "CiliumL2AnnouncementPolicy is in layer 'core'")
 
 
 def test_wrong_api_version_of_a_builtin_kind(repo):
