@@ -86,6 +86,9 @@ def kustomization_entries(directory: Path) -> Iterator[Path]:
     for key in ("resources", "transformers", "generators", "components"):
         for entry in document.get(key) or []:
             yield (directory / entry).resolve()
+    for patch in document.get("patches") or []:  # inline patches have no path
+        if isinstance(patch, dict) and patch.get("path"):
+            yield (directory / patch["path"]).resolve()
 
 
 def referenced(directory: Path) -> set[Path]:

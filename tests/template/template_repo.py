@@ -16,7 +16,8 @@ GPU_WORKLOADS = {"ollama": None, "faster-whisper": "enable_whisper", "stable-dif
 CPU_WORKLOADS = {"open-webui": None, "qdrant": "enable_qdrant", "litellm": "enable_litellm"}
 LB_SERVICES = {"open-webui": "open_webui_ip", "faster-whisper": "whisper_ip", "stable-diffusion": "stable_diffusion_ip"}
 LB_ANNOTATIONS = {"cilium": "lbipam.cilium.io/ips", "metallb": "metallb.io/loadBalancerIPs"}
-TIERS = {"models": "GFS", "data": "GFS", "cache": "Daily"}
+# Irreplaceable data gets the long GFS retention; what can be downloaded again gets Daily.
+TIERS = {"models": "Daily", "data": "GFS", "cache": "Daily"}
 
 
 def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:

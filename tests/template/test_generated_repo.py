@@ -88,8 +88,9 @@ def test_every_pvc_has_the_backup_tier_of_its_data_class_and_a_schedule_selects_
     claims = baked.of_kind("PersistentVolumeClaim")
     assert claims, "no PVCs rendered"
     selected = {
-        s["spec"]["template"]["labelSelector"]["matchLabels"]["backup.velero.io/backup-tier"]
+        selector["matchLabels"]["backup.velero.io/backup-tier"]
         for s in baked.of_kind("Schedule").values()
+        for selector in s["spec"]["template"]["orLabelSelectors"] if "matchLabels" in selector
     }
     for name, claim in claims.items():
         data_class = claim["metadata"]["annotations"]["ai-gitops.dev/data-class"]

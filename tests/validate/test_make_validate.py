@@ -227,11 +227,34 @@ def test_claim_without_backup_tier(repo):
 
 
 def test_tier_that_no_schedule_selects(repo):
-    repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
+    schedules = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
+    repo.edit(schedules, "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
+    repo.edit(schedules, "values: [ollama, faster-whisper]", "values: [comfyui]")  # nor the pods of the tier
+    repo.render()
+    outcome = failing(repo, policy=2)
+    for claim in ("whisper-models", "ollama-models"):
+        line = outcome.problem(f"PersistentVolumeClaim/{claim}")
+        assert f"tier Daily but no Velero Schedule selects it in namespace {answers(repo)['namespace']}" in line
+
+
+def test_tier_without_a_volume_data_path(repo):
+    """snapshotVolumes alone backs up no data on storage without a snapshot provider (velero issue 4575)."""
+    path = repo.file("kubernetes/infrastructure/base/backup/velero-schedules.yaml")
+    head, daily = path.read_text().split(f"name: {answers(repo)['namespace']}-daily\n")
+    daily = daily.replace("    defaultVolumesToFsBackup: true\n    snapshotVolumes: false\n", "    snapshotVolumes: true\n")
+    path.write_text(f"{head}name: {answers(repo)['namespace']}-daily\n{daily}")
     repo.render()
     outcome = failing(repo, policy=1)
-    line = outcome.problem("PersistentVolumeClaim/whisper-models")
-    assert f"tier Daily but no Velero Schedule selects it in namespace {answers(repo)['namespace']}" in line
+    line = outcome.problem(rendered(repo, "backup", f"velero/schedule-{answers(repo)['namespace']}-daily.yaml"), "spec.template:")
+    assert "backs up no volume data" in line and "defaultVolumesToFsBackup: true" in line
+
+
+def test_schedule_that_misses_the_pods_of_its_claims(repo):
+    repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "values: [ollama", "values: [llama")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem("Schedule/ai-daily", "selects claim ollama-models but not the pods that mount it (Deployment/ollama)")
+    assert "add a selector for the pods' labels" in line
 
 
 def test_workload_without_probes(repo):
