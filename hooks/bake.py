@@ -20,7 +20,7 @@ import yaml
 
 # Every layer overlay the template has (kubernetes/<layer>/<cluster>/); the baked Makefile's LAYERS
 # renders those the answers switched on. An overlay whose kustomization.yaml renders empty is off.
-OVERLAY_LAYERS = ("core", "apps", "lb", "gpu", "backup")
+OVERLAY_LAYERS = ("core", "apps", "lb", "gpu", "backup", "netpol")
 # kfn ships its own demo data and tests; the generated repo only needs the code.
 KFN_EXCLUDED = ("testdata", "tests", "examples", "__pycache__", "*.pyc")
 REPO_MARKERS = (".git", ".cruft.json")

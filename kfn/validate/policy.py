@@ -206,6 +206,49 @@ def check_volume_data(applied: list[Manifest]) -> list[Problem]:
     return out
 
 
+# --- network policies -----------------------------------------------------------
+
+NETWORK_POLICY_KINDS = {("networking.k8s.io", "NetworkPolicy"): "podSelector", ("cilium.io", "CiliumNetworkPolicy"): "endpointSelector"}
+# Node agents (device plugins and the like) usually run on the host network; the rule is about services.
+POLICY_EXEMPT = ("DaemonSet",)
+
+
+def policy_selectors(applied: list[Manifest]) -> list[tuple[Manifest, str, dict]]:
+    """(policy, namespace, selector) for every selector naming pods; the namespace-wide `{}` of a
+    default-deny is left out, because it says what is forbidden, not what a workload may do."""
+    out = []
+    for m in applied:
+        key = NETWORK_POLICY_KINDS.get((m.api_version.rpartition("/")[0], m.kind))
+        spec = m.doc.get("spec") if isinstance(m.doc.get("spec"), dict) else {}
+        rules = [spec] + [r for r in m.doc.get("specs") or [] if isinstance(r, dict)] if key else []
+        for rule in rules:
+            selector = rule.get(key) or {}
+            if selector.get("matchLabels") or selector.get("matchExpressions"):
+                # Cilium accepts source-prefixed keys (k8s:app); the pod's own label has no prefix.
+                labels = {str(k).removeprefix("k8s:"): v for k, v in (selector.get("matchLabels") or {}).items()}
+                out.append((m, m.namespace or "default", {**selector, "matchLabels": labels}))
+    return out
+
+
+def check_network_policies(applied: list[Manifest]) -> list[Problem]:
+    """Every workload has a policy written for it: under default-deny a new workload reaches nothing,
+    without one it is open to every pod in the cluster; either way its flows were never decided."""
+    out = []
+    selecting = policy_selectors(applied)
+    for m in applied:
+        if not selectors.is_workload(m.doc) or m.kind in POLICY_EXEMPT:
+            continue
+        namespace = m.namespace or "default"
+        template = (m.doc.get("spec") or {}).get("template") or {}
+        if m.kind == "CronJob":
+            template = (((m.doc.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        if not any(ns == namespace and selector_matches(sel, labels) for _, ns, sel in selecting):
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
+            out.append(Problem(m.file, m.ident, "spec.template.metadata.labels", f"no NetworkPolicy or CiliumNetworkPolicy in namespace {namespace} selects its pods ({shown}), so its traffic was never decided (default-deny cuts it off, no policy leaves it open)", "add its flows (ingress from its clients, egress to its backends) to kubernetes/infrastructure/base/netpol/policies.yaml and run `make render`", STAGE))
+    return out
+
+
 # --- workloads -----------------------------------------------------------------
 
 
@@ -300,5 +343,6 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(check_addresses(applied))
         out.extend(check_backups(applied, config.backup.label))
         out.extend(check_volume_data(applied))
+        out.extend(check_network_policies(applied))
         out.extend(check_workloads(applied, config))
     return out

@@ -20,6 +20,7 @@ ADDON_KINDS = {
     "lb": {"cilium": {"CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy"}, "metallb": {"IPAddressPool", "L2Advertisement"}},
     "backup": {"Schedule"},
     "gpu": {"ConfigMap"},
+    "netpol": {"cilium": {"CiliumNetworkPolicy"}, "metallb": {"NetworkPolicy"}},
 }
 
 
@@ -41,7 +42,7 @@ def test_each_layer_is_rendered_from_the_makefile_and_has_one_flux_kustomization
     makefile = (baked.path / "Makefile").read_text()
     layers = re.search(r"^LAYERS\s*:=(.*)$", makefile, re.MULTILINE).group(1).split()
     sharing = baked.answers["gpu_vendor"] == "nvidia" and baked.answers["gpu_time_slicing_replicas"] != "1"
-    assert layers == ["core", "apps", "lb", *(["gpu"] if sharing else []), "backup"]
+    assert layers == ["core", "apps", "lb", *(["gpu"] if sharing else []), "backup", "netpol"]
     assert sorted(layers) == baked.layers == sorted(flux_kustomizations(baked))
     overlays = {p.parent.parent.name for p in (baked.path / "kubernetes").glob(f"*/{baked.cluster}/kustomization.yaml")}
     assert overlays - {"kfn"} == set(layers), "an overlay without a layer (or the reverse) survived the bake"

@@ -164,6 +164,13 @@ spec:
           image: example/comfyui:1.0
           resources:
             limits: {cpu: "2", memory: 8Gi}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: comfyui, namespace: ai}
+spec:
+  podSelector: {matchLabels: {app: comfyui}}
+  policyTypes: [Ingress]
 """)
     repo.render()  # within budget for the core layer alone
     outcome = failing(repo, policy=1)
@@ -255,6 +262,17 @@ def test_schedule_that_misses_the_pods_of_its_claims(repo):
     outcome = failing(repo, policy=1)
     line = outcome.problem("Schedule/ai-daily", "selects claim ollama-models but not the pods that mount it (Deployment/ollama)")
     assert "add a selector for the pods' labels" in line
+
+
+def test_workload_without_a_network_policy(repo):
+    policies = "kubernetes/infrastructure/base/netpol/policies.yaml"
+    kept = [d for d in repo.load(policies) if d["metadata"]["name"] != "faster-whisper"]
+    repo.file(policies).write_text(yaml.safe_dump_all(kept, sort_keys=False))
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-faster-whisper.yaml"), "spec.template.metadata.labels:")
+    assert "no NetworkPolicy or CiliumNetworkPolicy in namespace ai selects its pods (app.kubernetes.io/name=faster-whisper" in line
+    assert "add its flows" in line and "netpol/policies.yaml" in line
 
 
 def test_workload_without_probes(repo):
