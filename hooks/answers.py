@@ -24,6 +24,7 @@ GPU_VENDORS = ("nvidia", "amd", "intel", "none")
 LB_PROVIDERS = ("cilium", "metallb")
 WHISPER_MODELS = ("auto", "large-v3", "distil-large-v3", "medium", "small", "base", "tiny")
 INTEL_DRIVERS = ("i915", "xe")
+BACKUP_METHODS = ("fs-backup", "csi-snapshot")
 CATALOG_PATH = Path("{{cookiecutter.repo}}") / "catalog" / "services.yaml"
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
@@ -178,7 +179,22 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "whisper_pvc_size": matches(QUANTITY, "must be a size like 50Gi (Mi, Gi or Ti)"),
     "stable_diffusion_pvc_size": matches(QUANTITY, "must be a size like 150Gi (Mi, Gi or Ti)"),
     "qdrant_pvc_size": matches(QUANTITY, "must be a size like 20Gi (Mi, Gi or Ti)"),
+    "backup_method": one_of(BACKUP_METHODS),
 }
+
+
+def csi_driver_problems(answers: Mapping[str, str]) -> list[str]:
+    """csi-snapshot needs the driver name for its VolumeSnapshotClass (Velero picks the class by driver)."""
+    driver = answers.get("csi_driver", "")
+    if not isinstance(driver, str):
+        return [f"csi_driver: {driver} — must be given as text"]
+    if answers.get("backup_method") != "csi-snapshot":
+        return []
+    if not driver:
+        return [f"csi_driver: (empty) — backup_method csi-snapshot needs the CSI driver of StorageClass {answers.get('storage_class')} (its `provisioner`, e.g. driver.longhorn.io)"]
+    if not DNS1123_SUBDOMAIN.fullmatch(driver) or len(driver) > 63:
+        return [f"csi_driver: {driver} — must be a CSI driver name like driver.longhorn.io (DNS-1123 subdomain, at most 63)"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -293,6 +309,7 @@ def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
             found.append(f"{key}: {value} — {why}")
             bad_keys.add(key)
     found += lb_problems(answers, catalog)
+    found += csi_driver_problems(answers)
     if not bad_keys & {*GPU_BUDGET_INPUTS, *boolean_answers(catalog)}:
         found += gpu_problems(answers, catalog)
     return found

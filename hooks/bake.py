@@ -18,7 +18,9 @@ from pathlib import Path
 
 import yaml
 
-OVERLAY_LAYERS = ("infrastructure", "apps")
+# Every layer overlay the template has (kubernetes/<layer>/<cluster>/); the baked Makefile's LAYERS
+# renders those the answers switched on. An overlay whose kustomization.yaml renders empty is off.
+OVERLAY_LAYERS = ("core", "apps", "lb", "gpu", "backup", "netpol")
 # kfn ships its own demo data and tests; the generated repo only needs the code.
 KFN_EXCLUDED = ("testdata", "tests", "examples", "__pycache__", "*.pyc")
 REPO_MARKERS = (".git", ".cruft.json")
@@ -84,6 +86,9 @@ def kustomization_entries(directory: Path) -> Iterator[Path]:
     for key in ("resources", "transformers", "generators", "components"):
         for entry in document.get(key) or []:
             yield (directory / entry).resolve()
+    for patch in document.get("patches") or []:  # inline patches have no path
+        if isinstance(patch, dict) and patch.get("path"):
+            yield (directory / patch["path"]).resolve()
 
 
 def referenced(directory: Path) -> set[Path]:
@@ -103,7 +108,9 @@ def prune_unreferenced(bake: Bake) -> None:
     kubernetes = bake.project / "kubernetes"
     used: set[Path] = set()
     for layer in OVERLAY_LAYERS:
-        used |= referenced(kubernetes / layer / bake.cluster)
+        overlay = kubernetes / layer / bake.cluster
+        if overlay.is_dir() and (overlay / "kustomization.yaml").read_text().strip():
+            used |= referenced(overlay)
     for path in sorted(kubernetes.rglob("*"), reverse=True):
         if path.is_file() and path.resolve() not in used:
             path.unlink()

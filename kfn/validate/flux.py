@@ -19,6 +19,7 @@ import yaml
 
 from kfn.validate import tools
 from kfn.validate.problems import Problem
+from kfn.validate.schema import is_builtin_group, split_api_version
 from kfn.validate.repo import KUSTOMIZATION_FILES, YAML_SUFFIXES, Manifest, Repo, has_kustomization, parse_documents
 
 FLUX_KUSTOMIZATION = "kustomize.toolkit.fluxcd.io/"
@@ -26,6 +27,9 @@ FLUX_SOURCE = "source.toolkit.fluxcd.io/"
 # Created by `flux bootstrap`, so it never appears in the repo before bootstrap.
 BOOTSTRAP_SOURCE = "flux-system"
 STAGE = "flux"
+# Flux's own CRDs exist wherever a Kustomization of this repo can run at all.
+FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
 @dataclass
@@ -242,7 +246,49 @@ def check_dependencies(items: list[Manifest], cluster: str) -> list[Problem]:
     for cycle in find_cycles(graph):
         first = by_key[cycle[0]]
         chain = " -> ".join(n for _, n in cycle + cycle[:1])
-        out.append(Problem(first.file, first.ident, "spec.dependsOn", f"dependency cycle {chain}: none of them will ever reconcile", "remove one dependsOn entry to break the cycle (apps depend on infrastructure, not the reverse)", STAGE))
+        out.append(Problem(first.file, first.ident, "spec.dependsOn", f"dependency cycle {chain}: none of them will ever reconcile", "remove one dependsOn entry to break the cycle (apps depend on core, not the reverse)", STAGE))
+    return out
+
+
+def installed_kinds(view: FluxView, cluster: str) -> set[tuple[str, str]]:
+    """(group, kind) of every CustomResourceDefinition this cluster's layers install."""
+    found = set()
+    for b in view.builds:
+        for m in b.docs if b.cluster == cluster else []:
+            spec = m.doc.get("spec") or {}
+            if m.kind == "CustomResourceDefinition" and isinstance(spec, dict):
+                found.add((str(spec.get("group")), str((spec.get("names") or {}).get("kind"))))
+    return found
+
+
+def needed_by_apps(items: list[Manifest], view: FluxView) -> dict[tuple[str, str], Manifest]:
+    """The Kustomizations that build workloads, and every one they depend on, directly or not."""
+    by_key = {(ks_namespace(m), m.name): m for m in items}
+    builds = {id(b.owner): b for b in view.builds if b.owner is not None}
+    todo = [k for k, m in by_key.items() if any(d.kind in WORKLOAD_KINDS for d in getattr(builds.get(id(m)), "docs", []))]
+    needed: dict[tuple[str, str], Manifest] = {}
+    while todo:
+        key = todo.pop()
+        if key in needed or key not in by_key:
+            continue
+        needed[key] = by_key[key]
+        todo.extend(dependency_keys(by_key[key]))
+    return needed
+
+
+def check_blocking_kinds(items: list[Manifest], view: FluxView, cluster: str) -> list[Problem]:
+    """kustomize-controller dry-runs every object of a stage and applies nothing when one fails
+    (fluxcd/pkg ssa ApplyAll): a custom resource whose CRD is missing stops its whole layer, and a
+    layer the apps need must therefore hold only built-in kinds (or kinds this repo installs)."""
+    installed = installed_kinds(view, cluster)
+    builds = {id(b.owner): b for b in view.builds if b.owner is not None}
+    out = []
+    for ks in needed_by_apps(items, view).values():
+        for m in getattr(builds.get(id(ks)), "docs", []):
+            group = split_api_version(m.api_version)[0]
+            if is_builtin_group(group) or group.endswith(FLUX_GROUP_SUFFIX) or (group, m.kind) in installed:
+                continue
+            out.append(Problem(m.file, m.ident, "apiVersion", f"{m.api_version} {m.kind} is in layer '{ks.name}', which the apps need; its CRD is not installed by this repo, and one object Flux cannot dry-run stops every object in '{ks.name}' (and so the apps)", "move it to an add-on layer of its own (a Flux Kustomization nothing the apps need depends on), like lb or backup", STAGE))
     return out
 
 
@@ -260,9 +306,10 @@ def check(view: FluxView) -> list[Problem]:
     out = list(view.problems)
     for cluster, items in sorted(view.kustomizations.items()):
         if not items:
-            out.append(Problem(f"clusters/{cluster}", "-", "-", "no Flux Kustomization (kustomize.toolkit.fluxcd.io/v1)", "add the infrastructure and apps Kustomizations pointing at kubernetes/rendered/<cluster>/", STAGE))
+            out.append(Problem(f"clusters/{cluster}", "-", "-", "no Flux Kustomization (kustomize.toolkit.fluxcd.io/v1)", "add the core and apps Kustomizations pointing at kubernetes/rendered/<cluster>/", STAGE))
         for ks in items:
             out.extend(check_fields(ks, view, cluster))
         out.extend(check_dependencies(items, cluster))
+        out.extend(check_blocking_kinds(items, view, cluster))
         out.extend(check_duplicates(items))
     return out

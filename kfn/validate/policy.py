@@ -159,7 +159,7 @@ def claims(applied: list[Manifest]) -> list[tuple[Manifest, str, dict, str]]:
 
 def check_backups(applied: list[Manifest], label: str) -> list[Problem]:
     out = []
-    schedules = [m for m in applied if m.kind == "Schedule" and m.api_version.startswith("velero.io/")]
+    schedules = velero_schedules(applied)
     for owner, field, meta, namespace in claims(applied):
         labels = meta.get("labels") or {}
         if str(labels.get(EXCLUDE_LABEL, "")).lower() == "true":
@@ -169,6 +169,96 @@ def check_backups(applied: list[Manifest], label: str) -> list[Problem]:
             out.append(Problem(owner.file, owner.ident, f"{field}.{label}", "no backup tier, so no backup will ever include this volume", f'add the ai-gitops.dev/data-class marker (models, data or cache) for kfn and run `make render`, or label it {EXCLUDE_LABEL}: "true" to opt out', STAGE))
         elif not any(schedule_selects(s, namespace, labels) for s in schedules):
             out.append(Problem(owner.file, owner.ident, f"{field}.{label}", f"tier {tier} but no Velero Schedule selects it in namespace {namespace}", f"add a Schedule whose template includes namespace {namespace} and selects {label}: {tier}", STAGE))
+    return out
+
+
+VSC_LABEL = "velero.io/csi-volumesnapshot-class"
+VOLUME_DATA_FIX = ("set spec.template.defaultVolumesToFsBackup: true (Velero node-agent) or snapshotVolumes: true with "
+                   "snapshotMoveData: true and a VolumeSnapshotClass labelled velero.io/csi-volumesnapshot-class: \"true\"")
+
+
+def velero_schedules(applied: list[Manifest]) -> list[Manifest]:
+    return [m for m in applied if m.kind == "Schedule" and m.api_version.startswith("velero.io/")]
+
+
+def mounting_pods(applied: list[Manifest], namespace: str, claim: str) -> list[tuple[Manifest, dict]]:
+    """(workload, pod template labels) of every workload whose pods mount ``claim``."""
+    out = []
+    for m in applied:
+        if not selectors.is_workload(m.doc) or (m.namespace or "default") != namespace:
+            continue
+        pod = selectors.pod_spec(m.doc) or {}
+        if any((v.get("persistentVolumeClaim") or {}).get("claimName") == claim for v in pod.get("volumes") or []):
+            template = (m.doc.get("spec") or {}).get("template") or {}
+            out.append((m, (template.get("metadata") or {}).get("labels") or {}))
+    return out
+
+
+def check_volume_data(applied: list[Manifest]) -> list[Problem]:
+    """Every Schedule copies volume data, not only YAML (velero issue 4575: snapshotVolumes without a
+    snapshot provider for the storage skips every volume), and file-system backup sees each claim's pod."""
+    out = []
+    classes = [m for m in applied if m.kind == "VolumeSnapshotClass" and str(((m.doc.get("metadata") or {}).get("labels") or {}).get(VSC_LABEL)) == "true"]
+    for schedule in velero_schedules(applied):
+        template = (schedule.doc.get("spec") or {}).get("template") or {}
+        fs_backup = template.get("defaultVolumesToFsBackup") is True
+        moved = template.get("snapshotMoveData") is True and template.get("snapshotVolumes") is not False
+        if not fs_backup and not moved:
+            out.append(Problem(schedule.file, schedule.ident, "spec.template", "backs up no volume data: neither file-system backup nor CSI snapshots moved off the cluster, so its backups hold only YAML", VOLUME_DATA_FIX, STAGE))
+        elif moved and not fs_backup and not classes:
+            out.append(Problem(schedule.file, schedule.ident, "spec.template.snapshotMoveData", f"no VolumeSnapshotClass labelled {VSC_LABEL}: \"true\", so Velero takes no CSI snapshot to move", "add one for the storage's CSI driver (answer backup_method csi-snapshot does)", STAGE))
+        if not fs_backup:
+            continue
+        for owner, field, meta, namespace in claims(applied):
+            if owner.kind != "PersistentVolumeClaim" or not schedule_selects(schedule, namespace, meta.get("labels") or {}):
+                continue
+            pods = mounting_pods(applied, namespace, owner.name)
+            if pods and not any(schedule_selects(schedule, namespace, labels) for _, labels in pods):
+                names = ", ".join(m.ident for m, _ in pods)
+                out.append(Problem(schedule.file, schedule.ident, "spec.template.orLabelSelectors", f"selects claim {owner.name} but not the pods that mount it ({names}); file-system backup reads volumes through pods, so its data is never copied", f"add a selector for the pods' labels (app.kubernetes.io/name of {names}) to orLabelSelectors", STAGE))
+    return out
+
+
+# --- network policies -----------------------------------------------------------
+
+NETWORK_POLICY_KINDS = {("networking.k8s.io", "NetworkPolicy"): "podSelector", ("cilium.io", "CiliumNetworkPolicy"): "endpointSelector"}
+# Node agents (device plugins and the like) usually run on the host network; the rule is about services.
+POLICY_EXEMPT = ("DaemonSet",)
+
+
+def policy_selectors(applied: list[Manifest]) -> list[tuple[Manifest, str, dict]]:
+    """(policy, namespace, selector) for every selector naming pods; the namespace-wide `{}` of a
+    default-deny is left out, because it says what is forbidden, not what a workload may do."""
+    out = []
+    for m in applied:
+        key = NETWORK_POLICY_KINDS.get((m.api_version.rpartition("/")[0], m.kind))
+        spec = m.doc.get("spec") if isinstance(m.doc.get("spec"), dict) else {}
+        rules = [spec] + [r for r in m.doc.get("specs") or [] if isinstance(r, dict)] if key else []
+        for rule in rules:
+            selector = rule.get(key) or {}
+            if selector.get("matchLabels") or selector.get("matchExpressions"):
+                # Cilium accepts source-prefixed keys (k8s:app); the pod's own label has no prefix.
+                labels = {str(k).removeprefix("k8s:"): v for k, v in (selector.get("matchLabels") or {}).items()}
+                out.append((m, m.namespace or "default", {**selector, "matchLabels": labels}))
+    return out
+
+
+def check_network_policies(applied: list[Manifest]) -> list[Problem]:
+    """Every workload has a policy written for it: under default-deny a new workload reaches nothing,
+    without one it is open to every pod in the cluster; either way its flows were never decided."""
+    out = []
+    selecting = policy_selectors(applied)
+    for m in applied:
+        if not selectors.is_workload(m.doc) or m.kind in POLICY_EXEMPT:
+            continue
+        namespace = m.namespace or "default"
+        template = (m.doc.get("spec") or {}).get("template") or {}
+        if m.kind == "CronJob":
+            template = (((m.doc.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        if not any(ns == namespace and selector_matches(sel, labels) for _, ns, sel in selecting):
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
+            out.append(Problem(m.file, m.ident, "spec.template.metadata.labels", f"no NetworkPolicy or CiliumNetworkPolicy in namespace {namespace} selects its pods ({shown}), so its traffic was never decided (default-deny cuts it off, no policy leaves it open)", "add its flows (ingress from its clients, egress to its backends) to kubernetes/infrastructure/base/netpol/policies.yaml and run `make render`", STAGE))
     return out
 
 
@@ -309,6 +399,8 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(kfn_problems(applied, config))
         out.extend(check_addresses(applied))
         out.extend(check_backups(applied, config.backup.label))
+        out.extend(check_volume_data(applied))
+        out.extend(check_network_policies(applied))
         out.extend(check_workloads(applied, config))
         out.extend(check_gpu_images(applied, services))
     return out

@@ -37,8 +37,14 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return group, version
 
 
+# k8s.io groups that are CRDs installed separately: the CSI external-snapshotter's and Gateway API's.
+CRD_GROUPS_UNDER_K8S_IO = ("snapshot.storage.k8s.io", "gateway.networking.k8s.io")
+
+
 def is_builtin_group(group: str) -> bool:
-    """Core and k8s.io groups ship with Kubernetes; dotted groups elsewhere are CRDs."""
+    """Core and k8s.io groups ship with Kubernetes; dotted groups elsewhere (and *.x-k8s.io) are CRDs."""
+    if group in CRD_GROUPS_UNDER_K8S_IO or group.endswith(".x-k8s.io"):
+        return False
     return "." not in group or group.endswith(".k8s.io")
 
 

@@ -13,7 +13,8 @@ from tooling import ROOT, VENV, age_identity, tool_env
 
 CATALOG = yaml.safe_load((ROOT / "{{cookiecutter.repo}}" / "catalog" / "services.yaml").read_text())["services"]
 LB_ANNOTATIONS = {"cilium": "lbipam.cilium.io/ips", "metallb": "metallb.io/loadBalancerIPs"}
-TIERS = {"models": "GFS", "data": "GFS", "cache": "Daily"}
+# Irreplaceable data gets the long GFS retention; what can be downloaded again gets Daily.
+TIERS = {"models": "Daily", "data": "GFS", "cache": "Daily"}
 
 
 # The pairwise matrix of test_generated_repo (and the vendor rows test_services reads): every pair of
@@ -98,7 +99,12 @@ class Baked:
 
     @cached_property
     def resources(self) -> list[dict]:
-        return self.rendered("infrastructure") + self.rendered("apps")
+        return [doc for layer in self.layers for doc in self.rendered(layer)]
+
+    @property
+    def layers(self) -> list[str]:
+        """The rendered layers, as `make render` wrote them."""
+        return sorted(p.name for p in (self.path / "kubernetes" / "rendered" / self.cluster).iterdir() if p.is_dir())
 
     def of_kind(self, kind: str) -> dict[str, dict]:
         return {doc["metadata"]["name"]: doc for doc in self.resources if doc["kind"] == kind}

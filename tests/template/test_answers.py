@@ -48,7 +48,7 @@ def test_invalid_answer_is_rejected_naming_key_and_value(failed_bake, key, value
     assert not left, f"left behind: {left}"
 
 
-CLOSED = [("gpu_vendor", "nvidea"), ("lb_provider", "kube-vip"), ("whisper_model", "huge"), ("enable_qdrant", "maybe"), ("open_webui_auth", "sometimes")]
+CLOSED = [("gpu_vendor", "nvidea"), ("lb_provider", "kube-vip"), ("whisper_model", "huge"), ("enable_qdrant", "maybe"), ("open_webui_auth", "sometimes"), ("backup_method", "snapshots")]
 
 
 @pytest.mark.parametrize(("key", "value"), CLOSED, ids=[f"{k}={v}" for k, v in CLOSED])
@@ -96,3 +96,14 @@ def test_disabled_service_ip_is_not_checked(bakery):
     """An IP for a service that is switched off does not appear anywhere, so it cannot be wrong."""
     baked = bakery("sd-off-bad-ip", enable_stable_diffusion="no", stable_diffusion_ip="not-an-ip")
     assert "not-an-ip" not in "".join(p.read_text() for p in baked.path.rglob("*.yaml"))
+
+
+@pytest.mark.parametrize(("answers", "line"), [
+    ({"backup_method": "csi-snapshot", "storage_class": "ceph-rbd"}, "csi_driver: (empty) — backup_method csi-snapshot needs the CSI driver of StorageClass ceph-rbd"),
+    ({"backup_method": "csi-snapshot", "csi_driver": "Longhorn Driver"}, "csi_driver: Longhorn Driver — must be a CSI driver name"),
+], ids=["csi-snapshot-unknown-driver", "csi-driver-not-a-name"])
+def test_csi_snapshot_needs_a_driver_name(failed_bake, answers, line):
+    stderr, left = failed_bake(**answers)
+    problems = [p for p in stderr.splitlines() if "—" in p]
+    assert len(problems) == 1 and problems[0].startswith(line), stderr
+    assert not left

@@ -37,13 +37,19 @@ def failing(repo, **stages: int) -> Outcome:
     return outcome
 
 
-def add_to_infrastructure(repo, name: str, manifest: str) -> None:
-    """A new base directory in the infrastructure layer (another overlay than the apps)."""
+def add_to_core(repo, name: str, manifest: str) -> None:
+    """A new base directory in the core layer (another overlay than the apps)."""
     directory = repo.file(f"kubernetes/infrastructure/base/{name}")
     directory.mkdir()
     (directory / f"{name}.yaml").write_text(manifest)
     (directory / "kustomization.yaml").write_text(f"resources: [{name}.yaml]\n")
-    repo.edit(f"kubernetes/infrastructure/{repo.cluster}/kustomization.yaml", "  - ../base/backup\n", f"  - ../base/backup\n  - ../base/{name}\n")
+    include_in_core(repo, name)
+
+
+def include_in_core(repo, base: str) -> None:
+    """Add kubernetes/infrastructure/base/<base> to the core layer's overlay."""
+    storage = "  - ../../infrastructure/base/storage\n"
+    repo.edit(f"kubernetes/core/{repo.cluster}/kustomization.yaml", storage, f"{storage}  - ../../infrastructure/base/{base}\n")
 
 
 def test_untouched_bake_passes(repo):
@@ -101,7 +107,7 @@ def test_secret_for_another_age_key(repo):
 
 def test_duplicate_ip_across_layers(repo):
     ip = answers(repo)["open_webui_ip"]
-    add_to_infrastructure(repo, "dashboard", f"""\
+    add_to_core(repo, "dashboard", f"""\
 apiVersion: v1
 kind: Service
 metadata:
@@ -139,7 +145,7 @@ def test_ip_outside_the_pool(repo):
 
 
 def test_extra_gpu_workload_over_budget(repo):
-    add_to_infrastructure(repo, "comfyui", """\
+    add_to_core(repo, "comfyui", """\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -158,11 +164,18 @@ spec:
           image: example/comfyui:1.0
           resources:
             limits: {cpu: "2", memory: 8Gi}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: comfyui, namespace: ai}
+spec:
+  podSelector: {matchLabels: {app: comfyui}}
+  policyTypes: [Ingress]
 """)
-    repo.render()  # within budget for the infrastructure layer alone
+    repo.render()  # within budget for the core layer alone
     outcome = failing(repo, policy=1)
     capacity = int(answers(repo)["gpu_count"]) * int(answers(repo)["gpu_time_slicing_replicas"])
-    line = outcome.problem(rendered(repo, "infrastructure", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
+    line = outcome.problem(rendered(repo, "core", "ai/deployment-comfyui.yaml"), "GPU budget exceeded")
     assert f"= {capacity}" in line
 
 
@@ -173,11 +186,21 @@ def test_flux_kustomization_with_missing_path(repo):
 
 
 def test_depends_on_cycle(repo):
-    path = repo.file(f"clusters/{repo.cluster}/infrastructure.yaml")
+    path = repo.file(f"clusters/{repo.cluster}/core.yaml")
     path.write_text(path.read_text().replace("  prune: true\n", "  prune: true\n  dependsOn:\n    - name: apps\n"))
     outcome = failing(repo, flux=1)
     line = outcome.problem("spec.dependsOn: dependency cycle")
-    assert "apps -> infrastructure -> apps" in line or "infrastructure -> apps -> infrastructure" in line
+    assert "apps -> core -> apps" in line or "core -> apps -> core" in line
+
+
+def test_custom_resource_in_a_layer_the_apps_need(repo):
+    include_in_core(repo, "network")  # the LB pool's CRDs come from Cilium, not from this repo
+    repo.render()
+    outcome = failing(repo, flux=2)
+    pool = outcome.problem(rendered(repo, "core", "_cluster/ciliumloadbalancerippool-"), "apiVersion:")
+    assert "cilium.io/v2 CiliumLoadBalancerIPPool is in layer 'core', which the apps need" in pool
+    assert "stops every object in 'core'" in pool and "move it to an add-on layer of its own" in pool
+    outcome.problem(rendered(repo, "core", "_cluster/ciliuml2announcementpolicy-"), "CiliumL2AnnouncementPolicy is in layer 'core'")
 
 
 def test_wrong_api_version_of_a_builtin_kind(repo):
@@ -211,11 +234,45 @@ def test_claim_without_backup_tier(repo):
 
 
 def test_tier_that_no_schedule_selects(repo):
-    repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
+    schedules = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
+    repo.edit(schedules, "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
+    repo.edit(schedules, "values: [ollama, faster-whisper]", "values: [comfyui]")  # nor the pods of the tier
+    repo.render()
+    outcome = failing(repo, policy=2)
+    for claim in ("whisper-models", "ollama-models"):
+        line = outcome.problem(f"PersistentVolumeClaim/{claim}")
+        assert f"tier Daily but no Velero Schedule selects it in namespace {answers(repo)['namespace']}" in line
+
+
+def test_tier_without_a_volume_data_path(repo):
+    """snapshotVolumes alone backs up no data on storage without a snapshot provider (velero issue 4575)."""
+    path = repo.file("kubernetes/infrastructure/base/backup/velero-schedules.yaml")
+    head, daily = path.read_text().split(f"name: {answers(repo)['namespace']}-daily\n")
+    daily = daily.replace("    defaultVolumesToFsBackup: true\n    snapshotVolumes: false\n", "    snapshotVolumes: true\n")
+    path.write_text(f"{head}name: {answers(repo)['namespace']}-daily\n{daily}")
     repo.render()
     outcome = failing(repo, policy=1)
-    line = outcome.problem("PersistentVolumeClaim/whisper-models")
-    assert f"tier Daily but no Velero Schedule selects it in namespace {answers(repo)['namespace']}" in line
+    line = outcome.problem(rendered(repo, "backup", f"velero/schedule-{answers(repo)['namespace']}-daily.yaml"), "spec.template:")
+    assert "backs up no volume data" in line and "defaultVolumesToFsBackup: true" in line
+
+
+def test_schedule_that_misses_the_pods_of_its_claims(repo):
+    repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "values: [ollama", "values: [llama")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem("Schedule/ai-daily", "selects claim ollama-models but not the pods that mount it (Deployment/ollama)")
+    assert "add a selector for the pods' labels" in line
+
+
+def test_workload_without_a_network_policy(repo):
+    policies = "kubernetes/infrastructure/base/netpol/policies.yaml"
+    kept = [d for d in repo.load(policies) if d["metadata"]["name"] != "faster-whisper"]
+    repo.file(policies).write_text(yaml.safe_dump_all(kept, sort_keys=False))
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-faster-whisper.yaml"), "spec.template.metadata.labels:")
+    assert "no NetworkPolicy or CiliumNetworkPolicy in namespace ai selects its pods (app.kubernetes.io/name=faster-whisper" in line
+    assert "add its flows" in line and "netpol/policies.yaml" in line
 
 
 def test_workload_without_probes(repo):

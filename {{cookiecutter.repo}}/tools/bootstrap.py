@@ -67,9 +67,18 @@ def encrypt_recipes() -> None:
         staging.replace(path)
 
 
+def makefile_layers() -> list[str]:
+    """The Makefile's LAYERS, so the bake renders exactly the layers `make render` does."""
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        name, _, value = line.partition(":=")
+        if name.strip() == "LAYERS":
+            return value.split()
+    raise SopsError("Makefile has no LAYERS line")
+
+
 def render(cluster: str) -> str:
     """`make render`'s own command, so the first rendered output is what every later render gives."""
-    command = [sys.executable, "-m", "tools.render", cluster, "infrastructure", "apps"]
+    command = [sys.executable, "-m", "tools.render", cluster, *makefile_layers()]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode:
         raise SopsError(result.stderr.strip())
