@@ -16,11 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from kfn.validate.repo import Repo
-from kfn.validate.run import CHECKS, STAGES, Context
-from kfn.validate.schema import DEFAULT_KUBERNETES_VERSION
-
 TEMPLATE = Path(__file__).resolve().parents[1]
+# The validator is the generated repo's own tooling; the template's copy is plain Python (never rendered).
+sys.path.insert(0, str(TEMPLATE / "{{cookiecutter.repo}}"))
+
+from tools.validate.repo import Repo  # noqa: E402
+from tools.validate.run import CHECKS, STAGES, Context  # noqa: E402
+from tools.validate.schema import DEFAULT_KUBERNETES_VERSION  # noqa: E402
+
 REPEATS = 3
 OFF = {"enable_stable_diffusion": False, "enable_whisper": False, "enable_qdrant": False, "enable_litellm": False, "enable_gatus": False}
 ON = {"enable_stable_diffusion": True, "enable_whisper": True, "enable_qdrant": True, "enable_litellm": True, "enable_gatus": True}

@@ -45,7 +45,7 @@ def test_workflow_steps_run_make_validate(repo):
 
 
 def test_progress_lines_only_on_a_terminal(repo):
-    command = [sys.executable, "-m", "kfn.validate"]
+    command = [sys.executable, "-m", "tools.validate"]
     piped = repo.run(*command)
     assert piped.returncode == 0 and "[1/5]" not in piped.stdout
     pid, fd = pty.fork()
@@ -71,7 +71,7 @@ def test_progress_lines_only_on_a_terminal(repo):
 
 
 def test_bad_kubernetes_version_is_one_line(repo):
-    result = repo.run(sys.executable, "-m", "kfn.validate", "--kubernetes-version", "9.99")
+    result = repo.run(sys.executable, "-m", "tools.validate", "--kubernetes-version", "9.99")
     assert result.returncode != 0 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "--kubernetes-version '9.99' is not supported" in result.stderr

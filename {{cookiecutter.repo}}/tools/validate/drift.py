@@ -14,9 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kfn.validate import tools
-from kfn.validate.problems import Problem
-from kfn.validate.repo import SKIP_DIRS, Repo
+from tools.validate import tools
+from tools.validate.problems import Problem
+from tools.validate.repo import SKIP_DIRS, Repo
 
 STAGE = "drift"
 RENDERED = "kubernetes/rendered"

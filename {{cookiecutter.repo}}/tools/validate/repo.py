@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from kfn.validate.problems import Problem
+from tools.validate.problems import Problem
 
 # Directories that hold tooling, not manifests: never scanned.
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache"})

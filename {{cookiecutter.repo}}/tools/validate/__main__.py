@@ -1,4 +1,4 @@
-"""python -m kfn.validate [--repo DIR] [--kubernetes-version X] [--age-key FILE] [--stage NAME]..."""
+"""python -m tools.validate [--repo DIR] [--kubernetes-version X] [--age-key FILE] [--stage NAME]..."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from kfn.validate.run import STAGES, validate
-from kfn.validate.schema import DEFAULT_KUBERNETES_VERSION
-from kfn.validate.secrets import DEFAULT_AGE_KEY
+from tools.validate.run import STAGES, validate
+from tools.validate.schema import DEFAULT_KUBERNETES_VERSION
+from tools.validate.secrets import DEFAULT_AGE_KEY
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kfn.validate", description="Check offline that what Flux applies from this repo is right.")
+    parser = argparse.ArgumentParser(prog="python -m tools.validate", description="Check offline that what Flux applies from this repo is right.")
     parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the generated repo (default: the current directory)")
     parser.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes minor version to validate against (default {DEFAULT_KUBERNETES_VERSION})")
     parser.add_argument("--age-key", type=Path, default=Path(DEFAULT_AGE_KEY), help=f"age identity, relative to the repo; when present every applied Secret must decrypt with it (default {DEFAULT_AGE_KEY})")

@@ -3,5 +3,5 @@
 Five stages, each a module with a ``check`` function returning ``Problem``s:
 flux (parity with kustomize-controller), drift (kubernetes/rendered/ is up to date),
 secrets (SOPS), schema (Kubernetes and CRD schemas) and policy (kfn's checks tree-wide).
-``python -m kfn.validate --help`` runs them; ``kfn.validate.run`` is the driver.
+``python -m tools.validate --help`` runs them; ``tools.validate.run`` is the driver.
 """

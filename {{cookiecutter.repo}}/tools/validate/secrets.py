@@ -11,10 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from kfn.validate import tools
-from kfn.validate.drift import RENDERED
-from kfn.validate.problems import Problem
-from kfn.validate.repo import Manifest, Repo
+from tools.validate import tools
+from tools.validate.drift import RENDERED
+from tools.validate.problems import Problem
+from tools.validate.repo import Manifest, Repo
 
 STAGE = "secrets"
 SOPS_CONFIG = ".sops.yaml"

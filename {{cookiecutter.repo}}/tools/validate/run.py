@@ -11,9 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from kfn.validate import catalog, drift, flux, policy, schema, secrets
-from kfn.validate.problems import Problem
-from kfn.validate.repo import Manifest, Repo
+from tools.validate import catalog, drift, flux, policy, schema, secrets
+from tools.validate.problems import Problem
+from tools.validate.repo import Manifest, Repo
 
 STAGES = ("flux", "drift", "secrets", "schema", "policy")
 

@@ -21,8 +21,8 @@ import jsonschema
 import kubernetes_validate.utils as kv
 from referencing import Registry, Resource
 
-from kfn.validate.problems import Problem
-from kfn.validate.repo import Manifest
+from tools.validate.problems import Problem
+from tools.validate.repo import Manifest
 
 STAGE = "schema"
 SCHEMA_DIR = Path(__file__).parent / "schemas"

@@ -18,10 +18,10 @@ from kfn.config import Config, parse_config
 from kfn.errors import ConfigError
 from kfn.results import field_path
 from kfn.selectors import CONFIG_KIND, GROUP
-from kfn.validate import catalog
-from kfn.validate.problems import Problem
-from kfn.validate.quantity import quantity
-from kfn.validate.repo import Manifest
+from tools.validate import catalog
+from tools.validate.problems import Problem
+from tools.validate.quantity import quantity
+from tools.validate.repo import Manifest
 
 STAGE = "policy"
 EXCLUDE_LABEL = "velero.io/exclude-from-backup"
