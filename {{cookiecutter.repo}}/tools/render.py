@@ -13,22 +13,18 @@ rendered completely.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import yaml
+from tools import manifests
+from tools.manifests import Identity, Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
-KUBERNETES = ROOT / "kubernetes"
-RENDERED = KUBERNETES / "rendered"
-DOCUMENT_SEPARATOR = re.compile(r"^---\n", re.MULTILINE)
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-Identity = tuple[str, str, str]  # kind, namespace, name
+KUBERNETES = ROOT / manifests.KUBERNETES
+RENDERED = ROOT / manifests.RENDERED
 
 
 class RenderError(Exception):
@@ -45,21 +41,14 @@ def build(overlay: Path) -> str:
     return result.stdout
 
 
-def identity(document: dict) -> Identity:
-    metadata = document.get("metadata") or {}
-    return document.get("kind", ""), metadata.get("namespace", ""), metadata.get("name", "")
-
-
-def encrypted_sources() -> dict[Identity, tuple[Path, str, dict]]:
+def encrypted_sources() -> dict[Identity, Manifest]:
     """Every hand-kept encrypted Secret under kubernetes/ (outside rendered/), by identity."""
     sources = {}
     for path in sorted(KUBERNETES.rglob("*.sops.y*ml")):
-        if RENDERED in path.parents:
-            continue
-        text = path.read_text()
-        document = yaml.load(text, Loader)
-        if isinstance(document, dict) and "sops" in document:
-            sources[identity(document)] = (path, text, document)
+        if RENDERED not in path.parents:
+            for m in manifests.parse_documents(path.read_text(), str(path.relative_to(ROOT))):
+                if m.encrypted:
+                    sources[m.identity] = m
     return sources
 
 
@@ -68,30 +57,26 @@ def file_name(kind: str, namespace: str, name: str, encrypted: bool) -> str:
     return f"{namespace or '_cluster'}/{kind.lower()}-{name}{suffix}"
 
 
-def split(layer: str, output: str, sources: dict[Identity, tuple[Path, str, dict]]) -> dict[str, str]:
+def split(layer: str, output: str, sources: dict[Identity, Manifest]) -> dict[str, str]:
     """File name → content for every resource in one layer's build output."""
     files: dict[str, str] = {}
-    for chunk in DOCUMENT_SEPARATOR.split(output):
-        document = yaml.load(chunk, Loader)
-        if not document:
-            continue
-        kind, namespace, name = key = identity(document)
-        encrypted = "sops" in document
-        if encrypted:
-            source = sources.get(key)
+    for built in manifests.parse_documents(output, layer):
+        kind, namespace, name = built.identity
+        text = built.text
+        if built.encrypted:
+            source = sources.get(built.identity)
             if source is None:
                 raise RenderError(f"{layer}: encrypted {kind} {namespace}/{name} has no *.sops.yaml source file")
-            path, text, original = source
-            if document != original:
+            if built.doc != source.doc:
                 raise RenderError(
-                    f"{path.relative_to(ROOT)}: a kustomize transformer changed this encrypted {kind}; "
+                    f"{source.file}: a kustomize transformer changed this encrypted {kind}; "
                     "set its namespace and labels in the file itself, not in a kustomization"
                 )
-            chunk = text
-        name_in_layer = file_name(kind, namespace, name, encrypted)
+            text = source.text
+        name_in_layer = file_name(kind, namespace, name, built.encrypted)
         if name_in_layer in files:
             raise RenderError(f"{layer}: two resources render to {name_in_layer}")
-        files[name_in_layer] = chunk
+        files[name_in_layer] = text
     return files
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import yaml
 
+from tools import manifests
+
 ROOT = Path(__file__).resolve().parent.parent
-KUBERNETES = ROOT / "kubernetes"
-RENDERED = KUBERNETES / "rendered"
+KUBERNETES = ROOT / manifests.KUBERNETES
+RENDERED = ROOT / manifests.RENDERED
 SOPS_CONFIG = ROOT / ".sops.yaml"
 AGE_KEY = ROOT / "age.agekey"
 CRUFT = ROOT / ".cruft.json"

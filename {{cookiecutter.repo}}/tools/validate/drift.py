@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 
 from tools.validate import tools
+from tools.manifests import RENDERED
 from tools.validate.problems import Problem
 from tools.validate.repo import SKIP_DIRS, Repo
 
 STAGE = "drift"
-RENDERED = "kubernetes/rendered"
 FIX = "run `make render` and commit the result"
 DIFF_LINES = 14
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from tools.manifests import Manifest, parse_documents
 from tools.validate import tools
 from tools.validate.problems import Problem
+from tools.validate.repo import KUSTOMIZATION_FILES, YAML_SUFFIXES, Repo, has_kustomization
 from tools.validate.schema import is_builtin_group, split_api_version
-from tools.validate.repo import KUSTOMIZATION_FILES, YAML_SUFFIXES, Manifest, Repo, has_kustomization, parse_documents
 
 FLUX_KUSTOMIZATION = "kustomize.toolkit.fluxcd.io/"
 FLUX_SOURCE = "source.toolkit.fluxcd.io/"

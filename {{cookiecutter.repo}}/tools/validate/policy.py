@@ -21,7 +21,7 @@ from kfn.selectors import CONFIG_KIND, GROUP
 from tools.validate import catalog
 from tools.validate.problems import Problem
 from tools.validate.quantity import quantity
-from tools.validate.repo import Manifest
+from tools.manifests import Manifest
 
 STAGE = "policy"
 EXCLUDE_LABEL = "velero.io/exclude-from-backup"

@@ -3,71 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 
+from tools.manifests import Manifest, parse_documents
 from tools.validate.problems import Problem
 
 # Directories that hold tooling, not manifests: never scanned.
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache"})
 YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DOC_START = re.compile(r"^---[ \t]*$", re.M)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """One YAML document: its parsed value, the file it lives in, and its own text."""
-
-    doc: dict
-    file: str
-    text: str
-
-    @property
-    def kind(self) -> str:
-        return str(self.doc.get("kind") or "")
-
-    @property
-    def api_version(self) -> str:
-        return str(self.doc.get("apiVersion") or "")
-
-    @property
-    def name(self) -> str:
-        return str((self.doc.get("metadata") or {}).get("name") or "")
-
-    @property
-    def namespace(self) -> str:
-        return str((self.doc.get("metadata") or {}).get("namespace") or "")
-
-    @property
-    def ident(self) -> str:
-        return f"{self.kind or '?'}/{self.name or '?'}"
-
-    @property
-    def encrypted(self) -> bool:
-        return isinstance(self.doc.get("sops"), dict)
-
-
-def split_documents(text: str) -> list[str]:
-    """Cut a multi-document stream at its ``---`` lines, keeping each document's text."""
-    return [chunk for chunk in _DOC_START.split(text) if chunk.strip()]
-
-
-def parse_documents(text: str, file: str) -> list[Manifest]:
-    """Every mapping document in ``text``; raises yaml.YAMLError on bad YAML."""
-    out = []
-    for chunk in split_documents(text):
-        doc = yaml.load(chunk, Loader=_LOADER)
-        if isinstance(doc, dict):
-            out.append(Manifest(doc, file, chunk.lstrip("\n")))
-    return out
-
 
 def has_kustomization(directory: Path) -> bool:
     return any((directory / name).is_file() for name in KUSTOMIZATION_FILES)

@@ -13,7 +13,8 @@ from typing import Callable, TextIO
 
 from tools.validate import catalog, drift, flux, policy, schema, secrets
 from tools.validate.problems import Problem
-from tools.validate.repo import Manifest, Repo
+from tools.manifests import RENDERED, Manifest
+from tools.validate.repo import Repo
 
 STAGES = ("flux", "drift", "secrets", "schema", "policy")
 
@@ -39,7 +40,7 @@ class Context:
 
     def sources(self) -> list[Manifest]:
         """Manifests outside the rendered output: where configs such as AIPatches live."""
-        rendered = self.repo.path(drift.RENDERED)
+        rendered = self.repo.path(RENDERED)
         return self.repo.all_manifests([p for p in self.repo.yaml_files_under(self.repo.path("kubernetes")) if not p.is_relative_to(rendered)])
 
 

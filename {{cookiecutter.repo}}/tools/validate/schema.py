@@ -22,7 +22,7 @@ import kubernetes_validate.utils as kv
 from referencing import Registry, Resource
 
 from tools.validate.problems import Problem
-from tools.validate.repo import Manifest
+from tools.manifests import Manifest
 
 STAGE = "schema"
 SCHEMA_DIR = Path(__file__).parent / "schemas"
