@@ -164,6 +164,9 @@ spec:
           image: example/comfyui:1.0
           resources:
             limits: {cpu: "2", memory: 8Gi}
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+      automountServiceAccountToken: false
+      securityContext: {seccompProfile: {type: RuntimeDefault}}
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -204,10 +207,11 @@ def test_custom_resource_in_a_layer_the_apps_need(repo):
 
 
 def test_wrong_api_version_of_a_builtin_kind(repo):
-    repo.edit(f"{BASE}/ollama/deployment.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1beta1")
+    # faster-whisper: no kustomize patch targets it (a patch would no longer find an apps/v1beta1 Deployment)
+    repo.edit(f"{BASE}/faster-whisper/deployment.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1beta1")
     repo.render()
     outcome = failing(repo, schema=1)
-    line = outcome.problem(rendered(repo, "apps", "ai/deployment-ollama.yaml"), "Deployment/ollama: apiVersion:")
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-faster-whisper.yaml"), "Deployment/faster-whisper: apiVersion:")
     assert "no schema for apps/v1beta1 Deployment" in line and "use apiVersion apps/v1" in line
 
 
@@ -273,6 +277,36 @@ def test_workload_without_a_network_policy(repo):
     line = outcome.problem(rendered(repo, "apps", "ai/deployment-faster-whisper.yaml"), "spec.template.metadata.labels:")
     assert "no NetworkPolicy or CiliumNetworkPolicy in namespace ai selects its pods (app.kubernetes.io/name=faster-whisper" in line
     assert "add its flows" in line and "netpol/policies.yaml" in line
+
+
+def test_container_with_privilege_escalation(repo):
+    repo.edit(f"{BASE}/open-webui/deployment.yaml", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml"), "containers[open-webui].securityContext.allowPrivilegeEscalation: is True")
+    assert "set the container's securityContext: allowPrivilegeEscalation: false" in line
+
+
+def test_workload_without_hardening(repo):
+    add_to_core(repo, "tool", """\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: tool, namespace: ai}
+spec:
+  template:
+    metadata: {labels: {app.kubernetes.io/name: ollama-pull-models}}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: tool
+          image: example/tool:1.0
+          resources: {limits: {cpu: 100m, memory: 64Mi}}
+""")
+    repo.render()
+    outcome = failing(repo, policy=4)
+    for field in ("automountServiceAccountToken: not false", "containers[tool].securityContext.allowPrivilegeEscalation: is unset",
+                  "containers[tool].securityContext.capabilities.drop: does not drop ALL", "containers[tool].securityContext.seccompProfile: no seccomp profile"):
+        outcome.problem(rendered(repo, "core", "ai/job-tool.yaml"), field)
 
 
 def test_workload_without_probes(repo):

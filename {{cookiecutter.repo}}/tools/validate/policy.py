@@ -335,6 +335,38 @@ def check_gpu_images(applied: list[Manifest], services: dict) -> list[Problem]:
     return out
 
 
+# --- pod hardening ----------------------------------------------------------------
+
+HARDENING_FIX = ("set the container's securityContext: allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} "
+                 "(as the workloads in kubernetes/apps/base/ai do)")
+
+
+def check_hardening(applied: list[Manifest]) -> list[Problem]:
+    """What every pod of the stack carries, so a workload added later cannot quietly skip it: no
+    service-account token, RuntimeDefault seccomp, and per container no privilege escalation and no
+    capabilities. Non-root and read-only root depend on the image, so they are not demanded here."""
+    out = []
+    for m in applied:
+        if not selectors.is_workload(m.doc):
+            continue
+        base = ".".join(selectors.pod_spec_path(m.doc))
+        pod = selectors.pod_spec(m.doc) or {}
+        if pod.get("automountServiceAccountToken") is not False:
+            out.append(Problem(m.file, m.ident, f"{base}.automountServiceAccountToken", "not false, so every pod carries a token for the Kubernetes API it does not use", "set automountServiceAccountToken: false in the pod spec", STAGE))
+        pod_seccomp = ((pod.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
+        for key in ("initContainers", "containers"):
+            for container in pod.get(key) or []:
+                where = f"{base}.{key}[{container.get('name')}].securityContext"
+                context = container.get("securityContext") or {}
+                if context.get("allowPrivilegeEscalation") is not False:
+                    out.append(Problem(m.file, m.ident, f"{where}.allowPrivilegeEscalation", f"is {context.get('allowPrivilegeEscalation', 'unset')}, so a setuid binary can gain privileges", HARDENING_FIX, STAGE))
+                if "ALL" not in ((context.get("capabilities") or {}).get("drop") or []):
+                    out.append(Problem(m.file, m.ident, f"{where}.capabilities.drop", "does not drop ALL, so the container keeps the runtime's default capabilities", HARDENING_FIX, STAGE))
+                if ((context.get("seccompProfile") or {}).get("type") or pod_seccomp) not in ("RuntimeDefault", "Localhost"):
+                    out.append(Problem(m.file, m.ident, f"{where}.seccompProfile", "no seccomp profile, so every syscall is allowed", "set securityContext.seccompProfile.type: RuntimeDefault in the pod spec", STAGE))
+    return out
+
+
 # --- kfn's own checks, tree-wide ---------------------------------------------------
 
 # How to fix what kfn's checks find: its results say what is wrong, keyed here by what they mention.
@@ -401,6 +433,7 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(check_backups(applied, config.backup.label))
         out.extend(check_volume_data(applied))
         out.extend(check_network_policies(applied))
+        out.extend(check_hardening(applied))
         out.extend(check_workloads(applied, config))
         out.extend(check_gpu_images(applied, services))
     return out
