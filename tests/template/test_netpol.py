@@ -50,14 +50,19 @@ def flows(baked: Baked) -> tuple[set, set, list[dict]]:
 
 
 def expected(baked: Baked) -> tuple[set, set]:
+    """The flows the stack needs, written out (the template derives them from catalog/services.yaml)."""
     a = baked.answers
     on = {"faster-whisper": a["enable_whisper"] is True, "stable-diffusion": a["enable_stable_diffusion"] is True,
-          "qdrant": a["enable_qdrant"] is True, "litellm": a["enable_litellm"] is True}
+          "qdrant": a["enable_qdrant"] is True, "litellm": a["enable_litellm"] is True, "gatus": a["enable_gatus"] is True}
+    ports = {"ollama": 11434, "open-webui": 8080, "qdrant": 6333, "litellm": 4000, "stable-diffusion": 7860, "faster-whisper": 8000}
+    deployed = {"ollama", "open-webui"} | {n for n in ports if on.get(n)}
     inner = {("open-webui", "ollama", 11434), ("ollama-pull-models", "ollama", 11434)}
-    inner |= {("open-webui", name, port) for name, port in (("qdrant", 6333), ("litellm", 4000), ("stable-diffusion", 7860), ("faster-whisper", 9000)) if on[name]}
+    inner |= {("open-webui", name, ports[name]) for name in ("qdrant", "litellm", "stable-diffusion", "faster-whisper") if on[name]}
     inner |= {("litellm", "ollama", 11434)} if on["litellm"] else set()
-    lb = {(LB, "open-webui", 8080)} | {(LB, n, p) for n, p in (("stable-diffusion", 7860), ("faster-whisper", 9000)) if on[n]}
-    online = {"ollama", "ollama-pull-models", "open-webui"} | {n for n in ("stable-diffusion", "faster-whisper") if on[n]}
+    inner |= {("faster-whisper-pull-model", "faster-whisper", 8000)} if on["faster-whisper"] else set()
+    inner |= {("gatus", name, ports[name]) for name in deployed} if on["gatus"] else set()
+    lb = {(LB, "open-webui", 8080)} | {(LB, n, ports[n]) for n in ("stable-diffusion", "faster-whisper") if on[n]}
+    online = {"ollama", "open-webui"} | {n for n in ("stable-diffusion", "faster-whisper") if on[n]}
     internet = {(n, WORLD, p) for n in online for p in (443, 80)}
     return inner | lb, inner | internet
 

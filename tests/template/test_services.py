@@ -182,6 +182,8 @@ ECHO_ENTRY = """
     run_as_user: 65532
     volumes:
       - {claim: echo-data, mount: /data, data_class: cache, size: 1Gi}
+    clients: [open-webui, gatus]
+    internet: false
     sources: {image: "test"}
 """
 ECHO_DEPLOYMENT = """\
@@ -204,7 +206,10 @@ spec:
           ports: [{name: http, containerPort: {{ svc.port }}}]
           resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
           volumeMounts: [{name: data, mountPath: /data}]
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, readOnlyRootFilesystem: true}
       volumes: [{name: data, persistentVolumeClaim: {claimName: echo-data}}]
+      automountServiceAccountToken: false
+      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
 """
 
 
@@ -228,5 +233,9 @@ def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     claim = baked.of_kind("PersistentVolumeClaim")["echo-data"]
     assert claim["metadata"]["labels"]["backup.velero.io/backup-tier"] == "Daily"
     assert "| Echo | ClusterIP `echo.ai.svc` | 5678 → 5678 |" in (baked.path / "README.md").read_text()
+    policy = next(p for p in baked.rendered("netpol") if p["metadata"]["name"] == "echo")
+    assert policy["spec"]["ingress"][0]["fromEndpoints"][0]["matchLabels"] == {"app.kubernetes.io/name": "open-webui"}
+    daily = next(s for s in baked.of_kind("Schedule").values() if s["metadata"]["name"].endswith("-daily") and "gfs" not in s["metadata"]["name"])
+    assert "echo" in daily["spec"]["template"]["orLabelSelectors"][1]["matchExpressions"][0]["values"]
     validate = baked.make("validate")
     assert validate.returncode == 0, validate.stdout + validate.stderr

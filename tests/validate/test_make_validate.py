@@ -240,7 +240,7 @@ def test_claim_without_backup_tier(repo):
 def test_tier_that_no_schedule_selects(repo):
     schedules = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
     repo.edit(schedules, "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
-    repo.edit(schedules, "values: [ollama, faster-whisper]", "values: [comfyui]")  # nor the pods of the tier
+    repo.edit(schedules, "values: [ollama, stable-diffusion, faster-whisper]", "values: [comfyui]")  # nor the pods of the tier
     repo.render()
     outcome = failing(repo, policy=2)
     for claim in ("whisper-models", "ollama-models"):
