@@ -14,12 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
 	touch $@
 
-# Bake the default answers into out/demo; the bake sets up the repo's own .venv (pip, once) and
-# renders through the repo's Makefile, so what follows only shows the result.
+# Bake the default answers into out/demo from a clone of this checkout's HEAD, as
+# `cookiecutter gh:org/ai-gitops` fetches it (baking `.` would copy .venv along with the template).
+# The bake sets up the repo's own .venv (pip, once) and renders through the repo's Makefile, so what
+# follows only shows the result.
 DEMO_REPO := out/demo/ai-gitops
 demo: $(STAMP)
-	rm -rf out/demo
-	VENV=.venv $(BIN)/cookiecutter --no-input --output-dir out/demo .
+	rm -rf out/demo out/template
+	git clone -q . out/template
+	VENV=.venv $(BIN)/cookiecutter --no-input --output-dir out/demo out/template
 	@echo; echo "== $(DEMO_REPO)/kubernetes/rendered: what Flux applies"
 	@cd $(DEMO_REPO) && find kubernetes/rendered -name '*.yaml' ! -name kustomization.yaml | sort | sed 's/^/  /'
 	@echo; echo "== what kfn added in namespace ai (the base manifests only carry its markers)"

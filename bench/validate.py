@@ -47,9 +47,12 @@ def tool_env() -> dict[str, str]:
 
 
 def bake(output: Path, answers: dict[str, str]) -> Path:
-    """The real `cookiecutter --no-input` (its chatter captured, not printed)."""
+    """The real `cookiecutter --no-input` from a clone of HEAD (its chatter captured, not printed)."""
+    clone = output.parent / "template"
+    if not clone.exists():
+        subprocess.run(["git", "clone", "-q", str(TEMPLATE), str(clone)], check=True)
     pairs = [f"{k}={v}" for k, v in answers.items()]
-    result = subprocess.run([str(Path(sys.prefix) / "bin" / "cookiecutter"), "--no-input", "-o", str(output), str(TEMPLATE), *pairs], capture_output=True, text=True, env=tool_env())
+    result = subprocess.run([str(Path(sys.prefix) / "bin" / "cookiecutter"), "--no-input", "-o", str(output), str(clone), *pairs], capture_output=True, text=True, env=tool_env())
     if result.returncode:
         raise SystemExit(f"bake failed: {result.stderr.strip()}")
     return next(p for p in output.iterdir() if p.is_dir())

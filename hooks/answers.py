@@ -25,6 +25,7 @@ LB_PROVIDERS = ("cilium", "metallb")
 WHISPER_MODELS = ("auto", "large-v3", "distil-large-v3", "medium", "small", "base", "tiny")
 INTEL_DRIVERS = ("i915", "xe")
 BACKUP_METHODS = ("fs-backup", "csi-snapshot")
+EXPOSURES = ("loadbalancer", "gateway")
 CATALOG_PATH = Path("{{cookiecutter.repo}}") / "catalog" / "services.yaml"
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
@@ -170,6 +171,10 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
     "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),
     "lb_provider": one_of(LB_PROVIDERS),
+    "exposure": one_of(EXPOSURES),
+    "domain": matches(DNS1123_SUBDOMAIN, "must be a DNS domain (lowercase DNS-1123 subdomain, e.g. ai.example.com)"),
+    "gateway_class": matches(DNS1123_SUBDOMAIN, "must be a GatewayClass name (DNS-1123 subdomain)"),
+    "cluster_issuer": matches(DNS1123_SUBDOMAIN, "must be a ClusterIssuer name (DNS-1123 subdomain)"),
     "age_public_key": age_recipient,
     "kubernetes_version": kubernetes_version,
     "ollama_models": ollama_models,

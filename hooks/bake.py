@@ -20,7 +20,7 @@ import yaml
 
 # Every layer overlay the template has (kubernetes/<layer>/<cluster>/); the baked Makefile's LAYERS
 # renders those the answers switched on. An overlay whose kustomization.yaml renders empty is off.
-OVERLAY_LAYERS = ("core", "apps", "lb", "gpu", "backup", "netpol")
+OVERLAY_LAYERS = ("core", "apps", "lb", "gpu", "backup", "netpol", "gateway")
 # kfn ships its own demo data and tests; the generated repo only needs the code.
 KFN_EXCLUDED = ("testdata", "tests", "examples", "__pycache__", "*.pyc")
 REPO_MARKERS = (".git", ".cruft.json")
@@ -186,3 +186,12 @@ def remove_contents(project: Path) -> None:
     """Undo a failed bake: the pre-generation check made sure `project` was new or empty."""
     for path in project.iterdir():
         shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+def remove_template_copy(template_root: Path) -> None:
+    """Because hooks/pre_prompt.py exists, cookiecutter bakes from a copy of the template in a fresh
+    `cookiecutter*` temporary directory (utils.create_tmp_repo_dir) and deletes it only after a bake
+    that succeeded: a failing hook would leave one copy behind per attempt. The failing hook removes it."""
+    holder = template_root.parent
+    if holder.name.startswith("cookiecutter") and holder.parent == Path(tempfile.gettempdir()).resolve():
+        shutil.rmtree(holder, ignore_errors=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 TEMPLATE_ROOT = Path({{ template_root | tojson }})
 sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
 
-from bake import Bake, BakeError, remove_contents, run  # noqa: E402
+from bake import Bake, BakeError, remove_contents, remove_template_copy, run  # noqa: E402
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 
@@ -24,6 +24,7 @@ def main() -> int:
     except BakeError as err:
         print(f"error: {err}", file=sys.stderr)
         remove_contents(bake.project)
+        remove_template_copy(TEMPLATE_ROOT)
         print(f"error: removed everything this bake wrote to {bake.project}", file=sys.stderr)
         return 1
     if bake.is_cruft_scratch:

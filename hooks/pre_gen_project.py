@@ -13,7 +13,7 @@ TEMPLATE_ROOT = Path({{ template_root | tojson }})
 sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
 
 from answers import CATALOG_PATH, load_catalog, problems  # noqa: E402
-from bake import occupied  # noqa: E402
+from bake import occupied, remove_template_copy  # noqa: E402
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 
@@ -40,6 +40,13 @@ def replay_hint() -> list[str]:
 
 
 def main() -> int:
+    status = check()
+    if status:
+        remove_template_copy(TEMPLATE_ROOT)
+    return status
+
+
+def check() -> int:
     refusal = occupied(Path.cwd())
     if refusal:
         print(refusal, file=sys.stderr)

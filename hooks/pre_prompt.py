@@ -2,13 +2,16 @@
 
 The bake needs, besides cookiecutter: `make` and `git` (the repo's Makefile and its first commit), and a
 python3 that can create a virtualenv (the repo's tools are pip-installed into `<repo>/.venv`), unless
-$VENV names an environment that already has them. Standard library only.
+$VENV names an environment that already has them. Standard library (and cookiecutter's PyYAML) only.
 """
 
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+from bake import remove_template_copy  # this hook runs from the template copy's hooks/ directory
 
 HOW_TO_GET = {
     "make": "make: not found on PATH — install it (Debian/Ubuntu: apt install make; macOS: xcode-select --install)",
@@ -36,6 +39,7 @@ def main() -> int:
         print(line, file=sys.stderr)
     if problems:
         print("Nothing was asked or written; run cookiecutter again once these are installed.", file=sys.stderr)
+        remove_template_copy(Path.cwd())
     return 1 if problems else 0
 
 

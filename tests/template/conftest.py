@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from template_repo import Baked, bake_context
-from tooling import TEMPLATE, VENV
+from tooling import ROOT, TEMPLATE, VENV
 
 # pytest-cookies renders the context (and so loads cookiecutter.json's `_extensions`, which live in
 # hooks/) before cookiecutter puts the template on sys.path; make it importable wherever pytest starts.
@@ -20,8 +20,11 @@ os.environ.setdefault("VENV", str(VENV))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # pytest-cookies defaults to the template ".", i.e. wherever pytest was started.
-    if getattr(config.option, "template", None) in (None, "."):
+    # pytest-cookies defaults to the template ".", i.e. wherever pytest was started, and may already
+    # have made that absolute (its own pytest_configure can run first). Baking from the work tree would
+    # copy .venv before every bake (hooks/pre_prompt.py exists): bake from the snapshot unless the
+    # command line named another template.
+    if getattr(config.option, "template", None) in (None, ".", str(Path.cwd()), str(ROOT)):
         config.option.template = str(TEMPLATE)
 
 

@@ -21,6 +21,7 @@ TIERS = {"models": "Daily", "data": "GFS", "cache": "Daily"}
 # gpu_vendor (4) × lb_provider (2) × optional services (all on / all off) × age key (generated / given).
 ALL_ON = {"enable_stable_diffusion": "yes", "enable_whisper": "yes", "enable_qdrant": "yes", "enable_litellm": "yes", "enable_gatus": "yes"}
 ALL_OFF = {"enable_stable_diffusion": "no", "enable_whisper": "no", "enable_qdrant": "no", "enable_litellm": "no", "enable_gatus": "no"}
+GATEWAY = {"exposure": "gateway", "domain": "lab.example.org"}
 RANGE_POOL = {"lb_pool": "10.10.2.25-10.10.2.30", "open_webui_ip": "10.10.2.30", "stable_diffusion_ip": "10.10.2.29", "whisper_ip": "10.10.2.25"}
 
 CASES: dict[str, dict[str, str]] = {
@@ -32,11 +33,11 @@ CASES: dict[str, dict[str, str]] = {
     # Only Ollama has a ROCm build: one AMD GPU is enough for every service.
     "amd-metallb-all-generated": {"gpu_vendor": "amd", "lb_provider": "metallb", **ALL_ON, "gpu_count": "1"},
     "intel-cilium-all-given": {"gpu_vendor": "intel", "lb_provider": "cilium", **ALL_ON, "age_public_key": "given",
-                               "cluster_name": "lab", "namespace": "genai", "git_branch": "flux/lab"},
+                               "cluster_name": "lab", "namespace": "genai", "git_branch": "flux/lab", **GATEWAY},
     "intel-metallb-none-generated": {"gpu_vendor": "intel", "lb_provider": "metallb", **ALL_OFF, "intel_gpu_driver": "xe",
                                      "gpu_runtime_class": "intel-gpu"},
     "none-cilium-none-generated": {"gpu_vendor": "none", "lb_provider": "cilium", **ALL_OFF, "ollama_models": ""},
-    "none-metallb-all-given": {"gpu_vendor": "none", "lb_provider": "metallb", **ALL_ON, "age_public_key": "given"},
+    "none-metallb-all-given": {"gpu_vendor": "none", "lb_provider": "metallb", **ALL_ON, "age_public_key": "given", **GATEWAY},
 }
 
 

@@ -99,3 +99,10 @@ def test_render_refuses_a_transformer_that_touches_an_encrypted_secret(cookies):
     assert "kubernetes/apps/base/ai/open-webui/secret.sops.yaml: a kustomize transformer changed this encrypted Secret" in render.stderr
     status = run(["git", "status", "--porcelain"], project).stdout
     assert status.split() == ["M", "kubernetes/apps/production/kustomization.yaml"], "rendered/ must stay as it was"
+
+
+def test_bakes_come_from_the_published_snapshot_not_the_work_tree(request):
+    """cookiecutter copies the whole template before every bake (hooks/pre_prompt.py exists): from the
+    work tree that would be .venv too, hundreds of MB per bake."""
+    assert Path(request.config.option.template) == TEMPLATE
+    assert not (TEMPLATE / ".venv").exists()

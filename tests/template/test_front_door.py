@@ -107,10 +107,13 @@ def test_rebake_over_an_existing_repo_refuses_and_changes_nothing(tmp_path):
 
 
 def test_rejected_answers_point_at_the_replay_file_and_the_command(tmp_path):
-    env = user_env(tmp_path, f"{VENV / 'bin'}{os.pathsep}{os.defpath}", VENV=str(VENV))
+    scratch = tmp_path / "tmp"  # where cookiecutter copies the template (TMPDIR): nothing may stay there
+    scratch.mkdir()
+    env = user_env(tmp_path, f"{VENV / 'bin'}{os.pathsep}{os.defpath}", VENV=str(VENV), TMPDIR=str(scratch))
     out = tmp_path / "out"
     result = bake_cli(["--no-input", "-o", str(out), str(TEMPLATE), "open_webui_ip=10.10.9.9"], env)
     assert result.returncode != 0 and not out.joinpath("ai-gitops").exists()
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("cookiecutter")] == []
     assert "open_webui_ip: 10.10.9.9 — is outside lb_pool 10.10.2.24/29" in result.stderr
     replay = tmp_path / "home" / ".cookiecutter_replay" / "ai-gitops.json"
     assert f"Your answers are saved in {replay}" in result.stderr

@@ -21,10 +21,12 @@ ADDON_KINDS = {
     "backup": {"Schedule"},
     "gpu": {"ConfigMap"},
     "netpol": {"cilium": {"CiliumNetworkPolicy"}, "metallb": {"NetworkPolicy"}},
+    "gateway": {"Gateway", "HTTPRoute"},
 }
 
 
-@pytest.fixture(params=["default", "nvidia-metallb-none-given", "amd-metallb-all-generated", "none-cilium-none-generated"])
+@pytest.fixture(params=["default", "nvidia-metallb-none-given", "amd-metallb-all-generated", "none-cilium-none-generated",
+                        "none-metallb-all-given", "intel-cilium-all-given"])
 def baked(request, bakery) -> Baked:
     return bakery(request.param, **CASES[request.param])
 
@@ -42,7 +44,8 @@ def test_each_layer_is_rendered_from_the_makefile_and_has_one_flux_kustomization
     makefile = (baked.path / "Makefile").read_text()
     layers = re.search(r"^LAYERS\s*:=(.*)$", makefile, re.MULTILINE).group(1).split()
     sharing = baked.answers["gpu_vendor"] == "nvidia" and baked.answers["gpu_time_slicing_replicas"] != "1"
-    assert layers == ["core", "apps", "lb", *(["gpu"] if sharing else []), "backup", "netpol"]
+    gateway = baked.answers["exposure"] == "gateway"
+    assert layers == ["core", "apps", "lb", *(["gpu"] if sharing else []), "backup", "netpol", *(["gateway"] if gateway else [])]
     assert sorted(layers) == baked.layers == sorted(flux_kustomizations(baked))
     overlays = {p.parent.parent.name for p in (baked.path / "kubernetes").glob(f"*/{baked.cluster}/kustomization.yaml")}
     assert overlays - {"kfn"} == set(layers), "an overlay without a layer (or the reverse) survived the bake"

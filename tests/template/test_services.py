@@ -134,7 +134,8 @@ def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
     for name, service in deployed(answers).items():
         if name == "gatus":
             continue
-        hosts = {"api": f"{name}.{ns}.svc.cluster.local", **({"ui": answers[service["ip_answer"]]} if service["ip_answer"] else {})}
+        ui = service["ip_answer"] and answers["exposure"] == "loadbalancer"
+        hosts = {"api": f"{name}.{ns}.svc.cluster.local", **({"ui": answers[service["ip_answer"]]} if ui else {})}
         for group, host in hosts.items():
             http = service["probes"]["protocol"] == "http"
             path = service["probes"]["readiness"] if http else ""

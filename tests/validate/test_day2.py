@@ -190,3 +190,14 @@ def test_cruft_update_applies_a_template_change_and_keeps_key_and_secrets(tmp_pa
     result = repo.make("render", "validate")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "GLOBAL_LOG_LEVEL" in repo.file(f"kubernetes/rendered/{repo.cluster}/apps/ai/deployment-open-webui.yaml").read_text()
+
+
+def test_render_removes_a_layer_the_makefile_no_longer_lists(repo):
+    """A repo updated from a template that split its layers keeps no stale rendered layer for Flux to apply."""
+    stale = repo.file(f"kubernetes/rendered/{repo.cluster}/infrastructure")
+    stale.mkdir()
+    (stale / "kustomization.yaml").write_text("resources: []\n")
+    result = repo.make("render")
+    assert result.returncode == 0, result.stderr
+    assert f"removed kubernetes/rendered/{repo.cluster}/infrastructure: no longer a layer" in result.stdout
+    assert not stale.exists()

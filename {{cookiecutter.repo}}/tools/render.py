@@ -113,6 +113,11 @@ def render(cluster: str, layers: list[str]) -> None:
     for layer, files in rendered.items():
         write_layer(RENDERED / cluster / layer, files)
         print(f"rendered kubernetes/rendered/{cluster}/{layer}: {len(files)} resources")
+    # A layer the Makefile no longer lists (a template update that split `infrastructure`, an add-on
+    # switched off) must not linger: Flux would keep applying it through its old Kustomization.
+    for stale in sorted(p for p in (RENDERED / cluster).iterdir() if p.is_dir() and p.name not in rendered):
+        shutil.rmtree(stale)
+        print(f"removed kubernetes/rendered/{cluster}/{stale.name}: no longer a layer")
 
 
 def main(argv: list[str]) -> int:

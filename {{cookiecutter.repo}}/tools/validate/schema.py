@@ -92,7 +92,9 @@ def strict(node: object) -> object:
     if not isinstance(node, dict):
         return node
     out = {k: strict(v) for k, v in node.items()}
-    if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+    # Only object schemas close: a oneOf/anyOf branch that lists properties without `type` is a
+    # constraint on its parent (Gateway API's `addresses` items), not an object of its own.
+    if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
         out["additionalProperties"] = False
     if out.pop("nullable", False) and "type" in out:
         out["type"] = [out["type"], "null"]
