@@ -236,7 +236,14 @@ def has_anchors(text: str) -> bool:
 # --- parsers: the one entry point -------------------------------------------------
 
 
+# A line whose mapping key is empty (``: v`` or ``- : v``): yaml-rs reads it, libyaml and kpt's go-yaml
+# refuse it unless an explicit ``? key`` line comes first. Either way the exact loader decides.
+_EMPTY_KEY = r"^[ \t]*(?:-[ \t]+)*:(?:[ \t]|$)"
+
+
 def _parse_fast(text: str) -> Any:
+    if ":" in text and re.search(_EMPTY_KEY, text, re.M):
+        return _parse_exact(text)
     native = _yaml_rs()
     try:
         # Duplicate keys are an error (the native default, as in ``yaml_rs.loads``).

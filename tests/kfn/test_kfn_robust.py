@@ -206,3 +206,15 @@ def test_a_byte_order_mark_past_the_start_is_refused(backend: str) -> None:
 def test_a_non_string_kind_is_an_ordinary_item(backend: str) -> None:
     out, code = run(HEAD + "- kind: [Deployment]\n  metadata:\n    name: odd\n    annotations:\n      ai-gitops.dev/gpu: '1'\n")
     assert code == 0 and "kind: [Deployment]" in out
+
+
+@pytest.mark.parametrize("line", ["    : 1}}", "  - : x"], ids=["empty-key", "empty-key-in-sequence"])
+def test_an_empty_mapping_key_is_refused_by_both_backends(line: str, backend: str) -> None:
+    """yaml-rs reads `: v` (no key); libyaml and kpt's go-yaml refuse it (fuzz seed 2, case 261)."""
+    with pytest.raises(InputError, match="invalid YAML"):
+        krm.run(HEAD + "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n" + line + "\n")
+
+
+def test_an_explicit_key_is_still_read(backend: str) -> None:
+    out, code = run(HEAD + "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data:\n    ? k\n    : v\n")
+    assert code == 0 and "? k\n    : v" in out
