@@ -8,9 +8,11 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 from kfn_testing import GPU_ITEM, HEAD, ROOT, run
+from tooling import TEMPLATE
 
 KFN = ROOT / "kfn"
 MODULES = sorted(p.stem for p in KFN.glob("*.py") if p.stem != "__init__")
@@ -81,10 +83,15 @@ def test_the_fast_path_imports_no_typing_pyyaml_or_yaml_rs_wrapper() -> None:
 def test_the_wheel_installs_a_working_kfn(tmp_path: Path) -> None:
     """Build the wheel offline, install it without dependencies into a clean venv that sees only the
     already-installed PyYAML and yaml-rs (site-packages of this interpreter), and run ``kfn``."""
-    wheels = tmp_path / "wheels"
-    build = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)])
+    wheels, source = tmp_path / "wheels", tmp_path / "source"
+    # From the files git would publish, copied: a build in the checkout leaves build/ behind, whose
+    # stale modules setuptools would pack into the next wheel.
+    shutil.copytree(TEMPLATE, source)
+    build = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)])
     assert build.returncode == 0, build.stderr
     wheel = next(wheels.glob("ai_gitops-*.whl"))
+    packed = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in packed if n.startswith("kfn/validate")], "the repo's validator is not kfn's"
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, system_site_packages=False).create(env_dir)
     site = next((env_dir / "lib").glob("python*/site-packages"))
