@@ -31,6 +31,8 @@ class Draft:
     the type of what is found matters.
     """
 
+    __slots__ = ("root", "_owned")
+
     def __init__(self, item: dict) -> None:
         self.root = dict(item)
         self._owned = {id(self.root)}
@@ -46,11 +48,12 @@ class Draft:
         replaces a field it does not understand.
         """
         node: Any = self.root
+        last = len(path) - 1
         for depth, step in enumerate(path):
             node = node[step] if isinstance(node, list) else node.get(step)
-            wanted = kind if depth == len(path) - 1 else list if isinstance(path[depth + 1], int) else dict
             if node is None:
                 return None
+            wanted = kind if depth == last else list if isinstance(path[depth + 1], int) else dict
             if not isinstance(node, wanted):
                 raise FieldTypeError(path[: depth + 1], node, wanted)
         return node
@@ -59,19 +62,32 @@ class Draft:
         """The ``kind`` container at ``path``, private to this draft; missing or null steps become empty.
 
         Raises FieldTypeError, before changing anything, where a step holds another type.
+        One walk checks the types and keeps what it found; the copy-on-write pass reuses it.
         """
-        self.peek(*path, kind=kind)
         node: Any = self.root
+        found = [node]  # the containers along the path, up to the first missing or null step
+        last = len(path) - 1
         for depth, step in enumerate(path):
-            child = node[step] if isinstance(node, list) else node.get(step)
-            if child is None:
-                child = kind() if depth == len(path) - 1 else {}
-            elif id(child) not in self._owned:
+            node = node[step] if isinstance(node, list) else node.get(step)
+            if node is None:
+                break
+            wanted = kind if depth == last else list if isinstance(path[depth + 1], int) else dict
+            if not isinstance(node, wanted):
+                raise FieldTypeError(path[: depth + 1], node, wanted)
+            found.append(node)
+        owned = self._owned
+        present = len(found) - 1
+        node = self.root
+        for depth, step in enumerate(path):
+            if depth < present:
+                child = found[depth + 1]
+                if id(child) in owned:
+                    node = child
+                    continue
                 child = dict(child) if isinstance(child, dict) else list(child)
             else:
-                node = child
-                continue
+                child = kind() if depth == last else {}
             node[step] = child
-            self._owned.add(id(child))
+            owned.add(id(child))
             node = child
         return node

@@ -109,8 +109,11 @@ def add_probes(draft: Draft, config: Config) -> None:
     """Give the target container each probe it lacks; explicit probes are never touched."""
     item = draft.root
     value = selectors.marker(item, selectors.MARKER_PROBES)
-    target = selectors.target_container(item)
-    if value is None or target is None or not selectors.is_workload(item):
+    if value is None:  # most items: no lookups past the marker
+        return
+    spec = selectors.pod_spec(item)
+    target = selectors.target_container(item, spec)
+    if target is None or spec is None:  # spec is None: not a workload
         return
     try:
         profile = resolve(value, config.probes)
