@@ -274,7 +274,7 @@ def _unknown_markers_in(item: dict, parsers: dict[str, Callable[[str], Any]]) ->
         names = ", ".join(str(c.get("name")) for c in selectors.containers(selectors.pod_spec(item) or {}))
         message = f'{selectors.MARKER_CONTAINER}: "{container}" names no container (have: {names})'
         out.append(result(item, "error", message, ("metadata", "annotations", selectors.MARKER_CONTAINER)))
-    out.extend(_unknown_data_classes(item))
+    out.extend(_unknown_data_classes(item, notes))
     return out
 
 
@@ -284,19 +284,28 @@ def unknown_markers(items: list[dict], config: Config) -> list[Result]:
     return [found for item in items for found in _unknown_markers_in(item, parsers)]
 
 
-def _unknown_data_classes(item: dict) -> list[Result]:
-    """The data-class marker on a PVC, a StatefulSet or one of its claim templates."""
+def _unknown_data_classes(item: dict, notes: dict | None = None) -> list[Result]:
+    """The data-class marker on a PVC, a StatefulSet or one of its claim templates.
+
+    ``notes``: the item's annotations, when the caller has them already.
+    """
     marker = selectors.MARKER_DATA_CLASS
-    if selectors.marker(item, marker) is not None and not (selectors.is_pvc(item) or selectors.kind_of(item) == "StatefulSet"):
+    value = selectors.marker_in(selectors.annotations(item) if notes is None else notes, marker)
+    if value is not None and selectors.kind_of(item) not in _CLAIM_HOLDERS:
         return [_wrong_kind(item, marker, "PersistentVolumeClaim, StatefulSet")]
-    holders = [((), item)] + [(("spec", "volumeClaimTemplates", i), c) for i, c in selectors.claim_templates_at(item)]
     out = []
-    for path, holder in holders:
-        value = selectors.marker(holder, marker)
+    if value is not None and value not in DATA_CLASSES:
+        out.append(_unknown_data_class(item, value, ()))
+    for i, claim in selectors.claim_templates_at(item):
+        value = selectors.marker(claim, marker)
         if value is not None and value not in DATA_CLASSES:
-            message = f'{marker}: "{value}" is not one of {", ".join(DATA_CLASSES)}'
-            out.append(result(item, "error", message, path + ("metadata", "annotations", marker)))
+            out.append(_unknown_data_class(item, value, ("spec", "volumeClaimTemplates", i)))
     return out
+
+
+def _unknown_data_class(item: dict, value: str, path: tuple) -> Result:
+    message = f'{selectors.MARKER_DATA_CLASS}: "{value}" is not one of {", ".join(DATA_CLASSES)}'
+    return result(item, "error", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS))
 
 
 _WORKLOADS = frozenset(selectors.WORKLOAD_KINDS)
