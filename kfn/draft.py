@@ -62,10 +62,13 @@ class Draft:
         """The ``kind`` container at ``path``, private to this draft; missing or null steps become empty.
 
         Raises FieldTypeError, before changing anything, where a step holds another type.
-        One walk checks the types and keeps what it found; the copy-on-write pass reuses it.
+        One walk checks the types and finds where the path leaves the draft's own
+        containers; only the steps from there on are copied (or created).
         """
         node: Any = self.root
-        found = [node]  # the containers along the path, up to the first missing or null step
+        owned = self._owned
+        found = []  # the containers at path[:1], path[:2], ... up to the first missing or null step
+        shared = -1  # the first depth whose container is still the input's (only this draft's above it)
         last = len(path) - 1
         for depth, step in enumerate(path):
             node = node[step] if isinstance(node, list) else node.get(step)
@@ -74,20 +77,23 @@ class Draft:
             wanted = kind if depth == last else list if isinstance(path[depth + 1], int) else dict
             if not isinstance(node, wanted):
                 raise FieldTypeError(path[: depth + 1], node, wanted)
+            if shared < 0 and id(node) not in owned:
+                shared = depth
             found.append(node)
-        owned = self._owned
-        present = len(found) - 1
-        node = self.root
-        for depth, step in enumerate(path):
+        if shared < 0:
+            shared = len(found)
+            if shared == len(path):
+                return node  # already this draft's
+        # Below an input container everything is the input's too: copy (or create) each step from here.
+        node = found[shared - 1] if shared else self.root
+        present = len(found)
+        for depth in range(shared, len(path)):
             if depth < present:
-                child = found[depth + 1]
-                if id(child) in owned:
-                    node = child
-                    continue
+                child = found[depth]
                 child = dict(child) if isinstance(child, dict) else list(child)
             else:
                 child = kind() if depth == last else {}
-            node[step] = child
+            node[path[depth]] = child
             owned.add(id(child))
             node = child
         return node

@@ -4,11 +4,14 @@
 ``checks.CHECKS`` run over its own subset of the list, as ``checks.run`` was
 first written; ``core.process`` against patching every item and then
 ``checks.run``. Inputs: every golden case, the benchmark's workloads, and random
-ResourceLists from the fuzzer's generator under each of its configs.
+ResourceLists from the fuzzer's generator under each of its configs. And
+``Draft.own`` (one walk) against checking the path first and then walking it
+again, on random trees and paths.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import yaml_rs
 from bench.workload import resource_list as bench_resource_list
 from kfn import checks, core, selectors
 from kfn.config import Config, parse_config
+from kfn.draft import Draft, FieldTypeError
 from kfn.errors import ConfigError
 
 TESTDATA = Path(__file__).resolve().parents[2] / "kfn" / "testdata"
@@ -122,3 +126,76 @@ def test_one_pass_matches_every_check_on_its_own_on_random_lists() -> None:
         for config in configs:
             assert_same(items, config)
     assert seen > 300
+
+
+class TwoWalkDraft(Draft):
+    """``Draft.own`` as first written: check the whole path (``peek``), then walk it again copying each step."""
+
+    def own(self, *path: str | int, kind: type = dict) -> object:
+        self.peek(*path, kind=kind)
+        node = self.root
+        for depth, step in enumerate(path):
+            child = node[step] if isinstance(node, list) else node.get(step)
+            if child is None:
+                child = kind() if depth == len(path) - 1 else {}
+            elif id(child) not in self._owned:
+                child = dict(child) if isinstance(child, dict) else list(child)
+            else:
+                node = child
+                continue
+            node[step] = child
+            self._owned.add(id(child))
+            node = child
+        return node
+
+
+def _outcome(draft: Draft, op: str, path: tuple, kind: type) -> tuple:
+    try:
+        return ("ok", getattr(draft, op)(*path, kind=kind))
+    except FieldTypeError as err:
+        return ("type error", err.path, str(err))
+    except IndexError:
+        return ("index error",)
+
+
+def _shape(value: object, owned: set) -> object:
+    """The structure, with which containers are a draft's own copies."""
+    if isinstance(value, dict):
+        return ("map", id(value) in owned, {k: _shape(v, owned) for k, v in value.items()})
+    if isinstance(value, list):
+        return ("list", id(value) in owned, [_shape(v, owned) for v in value])
+    return value
+
+
+def test_draft_own_in_one_walk_matches_two_walks() -> None:
+    rng = random.Random(5)
+
+    def tree(depth: int = 0) -> object:
+        roll = rng.random()
+        if depth > 3 or roll < 0.2:
+            return rng.choice([None, 1, "x", [], {}])
+        if roll < 0.4:
+            return [tree(depth + 1) for _ in range(rng.randint(0, 2))]
+        return {key: tree(depth + 1) for key in rng.sample("abc", rng.randint(0, 3))}
+
+    for case in range(5000):
+        item = {key: tree() for key in "abc"}
+        before = copy.deepcopy(item)
+        fast, plain = Draft(item), TwoWalkDraft(item)
+        handed_out = []  # what own returned so far: an edit may keep writing to it
+        for step in range(rng.randint(1, 6)):
+            path = tuple(rng.choice(["a", "b", "c", 0, 1]) for _ in range(rng.randint(0, 4)))
+            kind, op = rng.choice([dict, list]), rng.choice(["own", "peek"])
+            got, want = _outcome(fast, op, path, kind), _outcome(plain, op, path, kind)
+            assert got[0] == want[0] and (got[0] != "type error" or got[1:] == want[1:]), path
+            if op == "own" and got[0] == "ok":
+                handed_out.append((got[1], want[1]))
+            for mine, theirs in handed_out:  # edit every container handed out so far, both the same way
+                if isinstance(mine, dict):
+                    mine[f"z{step}"] = theirs[f"z{step}"] = case
+                else:
+                    mine.append(case)
+                    theirs.append(case)
+            assert _shape(fast.root, fast._owned) == _shape(plain.root, plain._owned)
+            assert fast.changed == plain.changed
+        assert item == before  # the input is never written to
