@@ -46,9 +46,11 @@ def is_gpu_resource(name: str, config: Config) -> bool:
 _EMPTY: dict = {}  # a missing or wrong-typed mapping, as the checks read it (never written to)
 
 
-def _resource_maps(item: dict) -> list[tuple[tuple, dict, dict]]:
-    """(container path, limits, requests) of every container of a workload (``selectors.all_containers``'s order)."""
-    spec = selectors.pod_spec(item)
+def _resource_maps(item: dict, spec: dict | None) -> list[tuple[tuple, dict, dict]]:
+    """(container path, limits, requests) of every container of a workload (``selectors.all_containers``'s order).
+
+    ``spec``: the item's ``selectors.pod_spec``.
+    """
     if spec is None:
         return []
     base = selectors.pod_spec_path(item)
@@ -80,7 +82,7 @@ def _bare_gpu_in(item: dict, maps: list, config: Config) -> list[Result]:
 
 
 def bare_gpu(items: list[dict], config: Config) -> list[Result]:
-    return [found for item in items for found in _bare_gpu_in(item, _resource_maps(item), config)]
+    return [found for item in items for found in _bare_gpu_in(item, _resource_maps(item, selectors.pod_spec(item)), config)]
 
 
 def _gpu_requests_in(item: dict, maps: list, config: Config) -> list[Result]:
@@ -95,7 +97,7 @@ def _gpu_requests_in(item: dict, maps: list, config: Config) -> list[Result]:
 
 
 def gpu_requests_match_limits(items: list[dict], config: Config) -> list[Result]:
-    return [found for item in items for found in _gpu_requests_in(item, _resource_maps(item), config)]
+    return [found for item in items for found in _gpu_requests_in(item, _resource_maps(item, selectors.pod_spec(item)), config)]
 
 
 def _under_model_path(mount_path: str) -> bool:
@@ -103,9 +105,9 @@ def _under_model_path(mount_path: str) -> bool:
     return any(clean == root or clean.startswith(root + "/") for root in MODEL_PATHS)
 
 
-def _emptydir_in(item: dict) -> list[Result]:
+def _emptydir_in(item: dict, spec: dict | None) -> list[Result]:
+    """``spec``: the item's ``selectors.pod_spec``."""
     out = []
-    spec = selectors.pod_spec(item)
     volumes = spec.get("volumes") if spec is not None else None
     scratch = {v.get("name") for v in volumes if isinstance(v, dict) and "emptyDir" in v} if isinstance(volumes, list) else set()
     for path, container in selectors.all_containers(item) if scratch else ():
@@ -118,7 +120,7 @@ def _emptydir_in(item: dict) -> list[Result]:
 
 
 def emptydir_model_data(items: list[dict], config: Config) -> list[Result]:
-    return [found for item in items for found in _emptydir_in(item)]
+    return [found for item in items for found in _emptydir_in(item, selectors.pod_spec(item))]
 
 
 def _backup_label_in(item: dict, config: Config) -> list[Result]:
@@ -182,7 +184,7 @@ def gpu_budget(items: list[dict], config: Config) -> list[Result]:
     for item in items:
         if budget.done:
             break
-        found = budget.add(item, _resource_maps(item))
+        found = budget.add(item, _resource_maps(item, selectors.pod_spec(item)))
         if found:
             return found
     return []
@@ -356,11 +358,12 @@ class Checker:
         if selectors.has_markers(item, selectors.ALL_MARKERS):
             self._unknown += _unknown_markers_in(item, self._parsers)
         if kind in _WORKLOADS:
-            maps = _resource_maps(item)
+            spec = selectors.pod_spec(item)
+            maps = _resource_maps(item, spec)
             if maps:
                 self._bare += _bare_gpu_in(item, maps, config)
                 self._requests += _gpu_requests_in(item, maps, config)
-                self._emptydir += _emptydir_in(item)
+                self._emptydir += _emptydir_in(item, spec)
             if not self._budget.done:
                 self._over_budget += self._budget.add(item, maps)
         if kind in _CLAIM_HOLDERS:

@@ -93,16 +93,12 @@ def resolve(marker: str, profiles: Mapping[str, ProbeProfile]) -> ProbeProfile:
 
 
 def k8s_probe(profile: ProbeProfile, spec: ProbeSpec) -> dict[str, Any]:
+    """The probe as Kubernetes writes it: the action (httpGet or tcpSocket) first, then the timing."""
     if profile.protocol == "tcp":
-        action: dict[str, Any] = {"tcpSocket": {"port": profile.port}}
+        action, how = "tcpSocket", {"port": profile.port}
     else:
-        action = {"httpGet": {"path": spec.path, "port": profile.port}}
-    return {
-        **action,
-        "periodSeconds": spec.period_seconds,
-        "timeoutSeconds": spec.timeout_seconds,
-        "failureThreshold": spec.failure_threshold,
-    }
+        action, how = "httpGet", {"path": spec.path, "port": profile.port}
+    return {action: how, "periodSeconds": spec.period_seconds, "timeoutSeconds": spec.timeout_seconds, "failureThreshold": spec.failure_threshold}
 
 
 def add_probes(draft: Draft, config: Config) -> None:

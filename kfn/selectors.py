@@ -138,10 +138,12 @@ def target_container(item: dict, spec: Any = _SPEC_UNKNOWN) -> tuple[int, dict] 
     """
     if spec is _SPEC_UNKNOWN:
         spec = pod_spec(item)
-    listed = containers_at(spec) if spec is not None else []
+    listed = spec.get("containers") if spec is not None else None
+    if not isinstance(listed, list):
+        return None
     wanted = marker(item, MARKER_CONTAINER)
-    for i, container in listed:
-        if wanted is None or container.get("name") == wanted:
+    for i, container in enumerate(listed):  # as containers_at: the mappings, indexed among all entries
+        if isinstance(container, dict) and (wanted is None or container.get("name") == wanted):
             return i, container
     return None
 
