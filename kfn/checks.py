@@ -2,7 +2,9 @@
 
 Each check takes the resources (plain dicts) and a ``Config`` and returns KRM
 result dicts naming the resource and field. ``run`` applies them all and is
-what ``kfn.core.process`` and a repo-wide validator call.
+what a repo-wide validator calls; ``Checker`` does the same one resource at a
+time (``kfn.core.process`` checks each item right after editing it), in one
+pass that looks up each resource's kind, pod spec and container resources once.
 """
 
 from __future__ import annotations
@@ -41,36 +43,61 @@ def is_gpu_resource(name: str, config: Config) -> bool:
     return name in GPU_RESOURCES or name == config.gpu.resource or name.endswith("/gpu")
 
 
-def _resource_maps(item: dict) -> Iterator[tuple[tuple, dict, dict]]:
-    """(container path, limits, requests) of every container of a workload."""
-    for path, container in selectors.all_containers(item):
-        resources = container.get("resources") if isinstance(container.get("resources"), dict) else {}
-        limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
-        requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
-        yield path, limits, requests
+_EMPTY: dict = {}  # a missing or wrong-typed mapping, as the checks read it (never written to)
+
+
+def _resource_maps(item: dict, spec: dict | None) -> list[tuple[tuple, dict, dict]]:
+    """(container path, limits, requests) of every container of a workload (``selectors.all_containers``'s order).
+
+    ``spec``: the item's ``selectors.pod_spec``.
+    """
+    if spec is None:
+        return []
+    base = selectors.pod_spec_path(item)
+    out = []
+    for field in ("initContainers", "containers"):
+        found = spec.get(field)
+        if not isinstance(found, list):
+            continue
+        for i, container in enumerate(found):
+            if not isinstance(container, dict):
+                continue
+            resources = container.get("resources")
+            if not isinstance(resources, dict):
+                resources = _EMPTY
+            limits = resources.get("limits")
+            requests = resources.get("requests")
+            out.append((base + (field, i), limits if isinstance(limits, dict) else _EMPTY, requests if isinstance(requests, dict) else _EMPTY))
+    return out
+
+
+def _bare_gpu_in(item: dict, maps: list, config: Config) -> list[Result]:
+    out = []
+    for path, limits, requests in maps:
+        for field, found in (("limits", limits), ("requests", requests)):
+            if "gpu" in found:
+                message = f'bare "gpu" is not a Kubernetes resource; use {config.gpu.resource}'
+                out.append(result(item, "error", message, path + ("resources", field, "gpu")))
+    return out
 
 
 def bare_gpu(items: list[dict], config: Config) -> list[Result]:
+    return [found for item in items for found in _bare_gpu_in(item, _resource_maps(item, selectors.pod_spec(item)), config)]
+
+
+def _gpu_requests_in(item: dict, maps: list, config: Config) -> list[Result]:
     out = []
-    for item in items:
-        for path, limits, requests in _resource_maps(item):
-            for field, found in (("limits", limits), ("requests", requests)):
-                if "gpu" in found:
-                    message = f'bare "gpu" is not a Kubernetes resource; use {config.gpu.resource}'
-                    out.append(result(item, "error", message, path + ("resources", field, "gpu")))
+    for path, limits, requests in maps:
+        for name, wanted in requests.items():
+            if is_gpu_resource(name, config) and limits.get(name) != wanted:
+                limit = f"its limit {limits[name]}" if name in limits else "no limit"
+                message = f"GPU request {name}={wanted} differs from {limit}; GPUs go in limits and requests must equal them"
+                out.append(result(item, "error", message, path + ("resources", "requests", name)))
     return out
 
 
 def gpu_requests_match_limits(items: list[dict], config: Config) -> list[Result]:
-    out = []
-    for item in items:
-        for path, limits, requests in _resource_maps(item):
-            for name, wanted in requests.items():
-                if is_gpu_resource(name, config) and limits.get(name) != wanted:
-                    limit = f"its limit {limits[name]}" if name in limits else "no limit"
-                    message = f"GPU request {name}={wanted} differs from {limit}; GPUs go in limits and requests must equal them"
-                    out.append(result(item, "error", message, path + ("resources", "requests", name)))
-    return out
+    return [found for item in items for found in _gpu_requests_in(item, _resource_maps(item, selectors.pod_spec(item)), config)]
 
 
 def _under_model_path(mount_path: str) -> bool:
@@ -78,39 +105,45 @@ def _under_model_path(mount_path: str) -> bool:
     return any(clean == root or clean.startswith(root + "/") for root in MODEL_PATHS)
 
 
-def emptydir_model_data(items: list[dict], config: Config) -> list[Result]:
+def _emptydir_in(item: dict, spec: dict | None) -> list[Result]:
+    """``spec``: the item's ``selectors.pod_spec``."""
     out = []
-    for item in items:
-        spec = selectors.pod_spec(item)
-        volumes = spec.get("volumes") if spec is not None else None
-        scratch = {v.get("name") for v in volumes if isinstance(v, dict) and "emptyDir" in v} if isinstance(volumes, list) else set()
-        for path, container in selectors.all_containers(item) if scratch else ():
-            mounts = container.get("volumeMounts") if isinstance(container.get("volumeMounts"), list) else []
-            for i, mount in enumerate(mounts):
-                if isinstance(mount, dict) and mount.get("name") in scratch and _under_model_path(str(mount.get("mountPath", ""))):
-                    message = f'emptyDir volume "{mount["name"]}" holds model data at {mount["mountPath"]}: models are lost on every restart; use a PersistentVolumeClaim'
-                    out.append(result(item, "error", message, path + ("volumeMounts", i, "mountPath")))
+    volumes = spec.get("volumes") if spec is not None else None
+    scratch = {v.get("name") for v in volumes if isinstance(v, dict) and "emptyDir" in v} if isinstance(volumes, list) else set()
+    for path, container in selectors.all_containers(item) if scratch else ():
+        mounts = container.get("volumeMounts") if isinstance(container.get("volumeMounts"), list) else []
+        for i, mount in enumerate(mounts):
+            if isinstance(mount, dict) and mount.get("name") in scratch and _under_model_path(str(mount.get("mountPath", ""))):
+                message = f'emptyDir volume "{mount["name"]}" holds model data at {mount["mountPath"]}: models are lost on every restart; use a PersistentVolumeClaim'
+                out.append(result(item, "error", message, path + ("volumeMounts", i, "mountPath")))
+    return out
+
+
+def emptydir_model_data(items: list[dict], config: Config) -> list[Result]:
+    return [found for item in items for found in _emptydir_in(item, selectors.pod_spec(item))]
+
+
+def _backup_label_in(item: dict, config: Config) -> list[Result]:
+    label = config.backup.label
+    out = []
+    for path, claim, data_class in classified_claims(item):
+        tier = config.backup.tiers.get(data_class)
+        meta = claim.get("metadata") if isinstance(claim.get("metadata"), dict) else {}
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        if tier is not None and label in labels and str(labels[label]) != tier:
+            message = f'backup label {label}={labels[label]} contradicts data class "{data_class}", which needs {tier}'
+            out.append(result(item, "error", message, path + ("metadata", "labels", label)))
     return out
 
 
 def backup_label_contradicts_class(items: list[dict], config: Config) -> list[Result]:
-    label = config.backup.label
-    out = []
-    for item in items:
-        for path, claim, data_class in classified_claims(item):
-            tier = config.backup.tiers.get(data_class)
-            meta = claim.get("metadata") if isinstance(claim.get("metadata"), dict) else {}
-            labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
-            if tier is not None and label in labels and str(labels[label]) != tier:
-                message = f'backup label {label}={labels[label]} contradicts data class "{data_class}", which needs {tier}'
-                out.append(result(item, "error", message, path + ("metadata", "labels", label)))
-    return out
+    return [found for item in items for found in _backup_label_in(item, config)]
 
 
-def _pod_gpus(item: dict, resource: str) -> tuple[int, tuple]:
+def _pod_gpus(maps: list, resource: str) -> tuple[int, tuple]:
     """GPUs one pod holds (max of the init containers and the sum of the containers)."""
     total, init_peak, where = 0, 0, ()
-    for path, limits, _ in _resource_maps(item):
+    for path, limits, _ in maps:
         count = limits.get(resource)
         if not isinstance(count, int) or isinstance(count, bool):
             continue
@@ -122,21 +155,38 @@ def _pod_gpus(item: dict, resource: str) -> tuple[int, tuple]:
     return max(total, init_peak), where
 
 
-def gpu_budget(items: list[dict], config: Config) -> list[Result]:
-    gpu = config.gpu
-    if gpu.physical <= 0:
-        return []
-    capacity = gpu.physical * gpu.time_slicing_replicas
-    used = 0
-    for item in items:
-        per_pod, where = _pod_gpus(item, gpu.resource)
-        used += per_pod * selectors.replicas(item)
-        if per_pod and used > capacity:
+class _GpuBudget:
+    """The running GPU total over the workloads so far; one error at the first that exceeds the capacity."""
+
+    def __init__(self, config: Config) -> None:
+        gpu = config.gpu
+        self.gpu = gpu
+        self.capacity = gpu.physical * gpu.time_slicing_replicas
+        self.used = 0
+        self.done = gpu.physical <= 0  # no budget configured, or already reported
+
+    def add(self, item: dict, maps: list) -> list[Result]:
+        gpu = self.gpu
+        per_pod, where = _pod_gpus(maps, gpu.resource)
+        self.used += per_pod * selectors.replicas(item)
+        if per_pod and self.used > self.capacity:
+            self.done = True
             message = (
-                f"GPU budget exceeded: workloads so far ask for {used} {gpu.resource} (limits x replicas), "
-                f"capacity is physical {gpu.physical} x timeSlicingReplicas {gpu.time_slicing_replicas} = {capacity}"
+                f"GPU budget exceeded: workloads so far ask for {self.used} {gpu.resource} (limits x replicas), "
+                f"capacity is physical {gpu.physical} x timeSlicingReplicas {gpu.time_slicing_replicas} = {self.capacity}"
             )
             return [result(item, "error", message, where)]
+        return []
+
+
+def gpu_budget(items: list[dict], config: Config) -> list[Result]:
+    budget = _GpuBudget(config)
+    for item in items:
+        if budget.done:
+            break
+        found = budget.add(item, _resource_maps(item, selectors.pod_spec(item)))
+        if found:
+            return found
     return []
 
 
@@ -157,12 +207,17 @@ def _sharing_key(item: dict) -> str | None:
     return next((f"{name}={notes[name]}" for name in LB_SHARING_ANNOTATIONS if notes.get(name)), None)
 
 
-def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
-    owners: dict[str, tuple[dict, tuple]] = {}
-    out = []
-    for item in items:
+class _LoadBalancerIps:
+    """The Services seen so far by LoadBalancer IP; an error for each later Service that takes one again."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, tuple[dict, tuple]] = {}
+
+    def add(self, item: dict) -> list[Result]:
         if not selectors.is_service(item):
-            continue
+            return []
+        owners = self.owners
+        out = []
         meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
         me = (meta.get("namespace"), meta.get("name"))
         for ip, path in lb_ips(item):
@@ -176,7 +231,12 @@ def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
             other_meta = other.get("metadata", {})
             where = "/".join(str(p) for p in (other_meta.get("namespace"), other_meta.get("name")) if p)
             out.append(result(item, "error", f"LoadBalancer IP {ip} is already used by Service {where}", path))
-    return out
+        return out
+
+
+def duplicate_lb_ips(items: list[dict], config: Config) -> list[Result]:
+    seen = _LoadBalancerIps()
+    return [found for item in items for found in seen.add(item)]
 
 
 def _wrong_kind(item: dict, marker: str, kinds: str) -> Result:
@@ -184,55 +244,78 @@ def _wrong_kind(item: dict, marker: str, kinds: str) -> Result:
     return result(item, "warning", message, ("metadata", "annotations", marker))
 
 
-def unknown_markers(items: list[dict], config: Config) -> list[Result]:
-    """Marker values kfn cannot act on: an error each, so typos never pass silently."""
-    out = []
-    workload_kinds = ", ".join(selectors.WORKLOAD_KINDS)
-    parsers: dict[str, Callable[[str], Any]] = {
+_WORKLOAD_KINDS_TEXT = ", ".join(selectors.WORKLOAD_KINDS)
+
+
+def _marker_parsers(config: Config) -> dict[str, Callable[[str], Any]]:
+    return {
         selectors.MARKER_GPU: gpu_count,
         selectors.MARKER_PROBES: lambda value: resolve(value, config.probes),
     }
-    for item in items:
-        for marker, parse in parsers.items():
-            value = selectors.marker(item, marker)
-            if value is None:
-                continue
-            if not selectors.is_workload(item):
-                out.append(_wrong_kind(item, marker, workload_kinds))
-                continue
-            try:
-                parse(value)
-            except ValueError as err:
-                out.append(result(item, "error", f"{marker}: {err}", ("metadata", "annotations", marker)))
-        container = selectors.marker(item, selectors.MARKER_CONTAINER)
-        if container is not None and selectors.is_workload(item) and selectors.target_container(item) is None:
-            names = ", ".join(str(c.get("name")) for c in selectors.containers(selectors.pod_spec(item) or {}))
-            message = f'{selectors.MARKER_CONTAINER}: "{container}" names no container (have: {names})'
-            out.append(result(item, "error", message, ("metadata", "annotations", selectors.MARKER_CONTAINER)))
-        out.extend(_unknown_data_classes(item))
-    return out
 
 
-def _unknown_data_classes(item: dict) -> list[Result]:
-    """The data-class marker on a PVC, a StatefulSet or one of its claim templates."""
-    marker = selectors.MARKER_DATA_CLASS
-    if selectors.marker(item, marker) is not None and not (selectors.is_pvc(item) or selectors.kind_of(item) == "StatefulSet"):
-        return [_wrong_kind(item, marker, "PersistentVolumeClaim, StatefulSet")]
-    holders = [((), item)] + [(("spec", "volumeClaimTemplates", i), c) for i, c in selectors.claim_templates_at(item)]
+def _unknown_markers_in(item: dict, parsers: dict[str, Callable[[str], Any]]) -> list[Result]:
     out = []
-    for path, holder in holders:
-        value = selectors.marker(holder, marker)
-        if value is not None and value not in DATA_CLASSES:
-            message = f'{marker}: "{value}" is not one of {", ".join(DATA_CLASSES)}'
-            out.append(result(item, "error", message, path + ("metadata", "annotations", marker)))
+    notes = selectors.annotations(item)
+    workload = None  # is_workload(item), looked up once it is needed
+    for marker, parse in parsers.items():
+        value = selectors.marker_in(notes, marker)
+        if value is None:
+            continue
+        if workload is None:
+            workload = selectors.is_workload(item)
+        if not workload:
+            out.append(_wrong_kind(item, marker, _WORKLOAD_KINDS_TEXT))
+            continue
+        try:
+            parse(value)
+        except ValueError as err:
+            out.append(result(item, "error", f"{marker}: {err}", ("metadata", "annotations", marker)))
+    container = selectors.marker_in(notes, selectors.MARKER_CONTAINER)
+    if container is not None and selectors.is_workload(item) and selectors.target_container(item) is None:
+        names = ", ".join(str(c.get("name")) for c in selectors.containers(selectors.pod_spec(item) or {}))
+        message = f'{selectors.MARKER_CONTAINER}: "{container}" names no container (have: {names})'
+        out.append(result(item, "error", message, ("metadata", "annotations", selectors.MARKER_CONTAINER)))
+    out.extend(_unknown_data_classes(item, notes))
     return out
+
+
+def unknown_markers(items: list[dict], config: Config) -> list[Result]:
+    """Marker values kfn cannot act on: an error each, so typos never pass silently."""
+    parsers = _marker_parsers(config)
+    return [found for item in items for found in _unknown_markers_in(item, parsers)]
+
+
+def _unknown_data_classes(item: dict, notes: dict | None = None) -> list[Result]:
+    """The data-class marker on a PVC, a StatefulSet or one of its claim templates.
+
+    ``notes``: the item's annotations, when the caller has them already.
+    """
+    marker = selectors.MARKER_DATA_CLASS
+    value = selectors.marker_in(selectors.annotations(item) if notes is None else notes, marker)
+    if value is not None and selectors.kind_of(item) not in _CLAIM_HOLDERS:
+        return [_wrong_kind(item, marker, "PersistentVolumeClaim, StatefulSet")]
+    out = []
+    if value is not None and value not in DATA_CLASSES:
+        out.append(_unknown_data_class(item, value, ()))
+    for i, claim in selectors.claim_templates_at(item):
+        value = selectors.marker(claim, marker)
+        if value is not None and value not in DATA_CLASSES:
+            out.append(_unknown_data_class(item, value, ("spec", "volumeClaimTemplates", i)))
+    return out
+
+
+def _unknown_data_class(item: dict, value: str, path: tuple) -> Result:
+    message = f'{selectors.MARKER_DATA_CLASS}: "{value}" is not one of {", ".join(DATA_CLASSES)}'
+    return result(item, "error", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS))
 
 
 _WORKLOADS = frozenset(selectors.WORKLOAD_KINDS)
 _CLAIM_HOLDERS = frozenset(("PersistentVolumeClaim", "StatefulSet"))
 
-# Each check with the kinds it looks at (None: any kind), so one pass can hand
-# every check only the resources it needs.
+# Each check with the kinds it looks at (None: any kind), in the order of their
+# results. ``Checker`` runs them all in one pass and hands each check only those kinds
+# (tests/kfn/test_kfn_api.py holds it to running each of these over its subset).
 CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | None], ...] = (
     (unknown_markers, None),
     (bare_gpu, _WORKLOADS),
@@ -244,18 +327,57 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
 )
 
 
+class Checker:
+    """Every check of ``CHECKS``, one resource at a time: ``add`` each resource in order, then ``results``.
+
+    The results are those of ``run`` on the same resources, in the same order
+    (by check, then by resource): each resource's kind, pod spec and container
+    resources are looked up once for all checks instead of once per check.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._parsers = _marker_parsers(config)
+        self._budget = _GpuBudget(config)
+        self._lb_ips = _LoadBalancerIps()
+        # One list per entry of CHECKS, in its order.
+        self._unknown: list[Result] = []
+        self._bare: list[Result] = []
+        self._requests: list[Result] = []
+        self._emptydir: list[Result] = []
+        self._backup: list[Result] = []
+        self._over_budget: list[Result] = []
+        self._duplicate_ips: list[Result] = []
+
+    def add(self, item: Any) -> None:
+        """Check one resource (kfn skips what ``selectors.is_skipped`` names, rule 5)."""
+        if not isinstance(item, dict) or selectors.is_skipped(item):
+            return
+        config = self.config
+        kind = selectors.kind_of(item)
+        if selectors.has_markers(item, selectors.ALL_MARKERS):
+            self._unknown += _unknown_markers_in(item, self._parsers)
+        if kind in _WORKLOADS:
+            spec = selectors.pod_spec(item)
+            maps = _resource_maps(item, spec)
+            if maps:
+                self._bare += _bare_gpu_in(item, maps, config)
+                self._requests += _gpu_requests_in(item, maps, config)
+                self._emptydir += _emptydir_in(item, spec)
+            if not self._budget.done:
+                self._over_budget += self._budget.add(item, maps)
+        if kind in _CLAIM_HOLDERS:
+            self._backup += _backup_label_in(item, config)
+        if kind == "Service":
+            self._duplicate_ips += self._lb_ips.add(item)
+
+    def results(self) -> list[Result]:
+        return self._unknown + self._bare + self._requests + self._emptydir + self._backup + self._over_budget + self._duplicate_ips
+
+
 def run(items: list[dict], config: Config) -> list[Result]:
     """Every check over every resource kfn does not skip (rule 5), in a fixed order."""
-    considered = [item for item in items if isinstance(item, dict) and not selectors.is_skipped(item)]
-    subsets: dict[frozenset | None, list[dict]] = {}  # checks that look at the same kinds share one pass
-    out = []
-    for check, kinds in CHECKS:
-        subset = subsets.get(kinds)
-        if subset is None:
-            if kinds is None:
-                subset = [item for item in considered if selectors.has_markers(item, selectors.ALL_MARKERS)]
-            else:
-                subset = [item for item in considered if selectors.kind_of(item) in kinds]
-            subsets[kinds] = subset
-        out.extend(check(subset, config))
-    return out
+    checker = Checker(config)
+    for item in items:
+        checker.add(item)
+    return checker.results()

@@ -31,6 +31,8 @@ class Draft:
     the type of what is found matters.
     """
 
+    __slots__ = ("root", "_owned")
+
     def __init__(self, item: dict) -> None:
         self.root = dict(item)
         self._owned = {id(self.root)}
@@ -46,11 +48,12 @@ class Draft:
         replaces a field it does not understand.
         """
         node: Any = self.root
+        last = len(path) - 1
         for depth, step in enumerate(path):
             node = node[step] if isinstance(node, list) else node.get(step)
-            wanted = kind if depth == len(path) - 1 else list if isinstance(path[depth + 1], int) else dict
             if node is None:
                 return None
+            wanted = kind if depth == last else list if isinstance(path[depth + 1], int) else dict
             if not isinstance(node, wanted):
                 raise FieldTypeError(path[: depth + 1], node, wanted)
         return node
@@ -59,19 +62,38 @@ class Draft:
         """The ``kind`` container at ``path``, private to this draft; missing or null steps become empty.
 
         Raises FieldTypeError, before changing anything, where a step holds another type.
+        One walk checks the types and finds where the path leaves the draft's own
+        containers; only the steps from there on are copied (or created).
         """
-        self.peek(*path, kind=kind)
         node: Any = self.root
+        owned = self._owned
+        found = []  # the containers at path[:1], path[:2], ... up to the first missing or null step
+        shared = -1  # the first depth whose container is still the input's (only this draft's above it)
+        last = len(path) - 1
         for depth, step in enumerate(path):
-            child = node[step] if isinstance(node, list) else node.get(step)
-            if child is None:
-                child = kind() if depth == len(path) - 1 else {}
-            elif id(child) not in self._owned:
+            node = node[step] if isinstance(node, list) else node.get(step)
+            if node is None:
+                break
+            wanted = kind if depth == last else list if isinstance(path[depth + 1], int) else dict
+            if not isinstance(node, wanted):
+                raise FieldTypeError(path[: depth + 1], node, wanted)
+            if shared < 0 and id(node) not in owned:
+                shared = depth
+            found.append(node)
+        if shared < 0:
+            shared = len(found)
+            if shared == len(path):
+                return node  # already this draft's
+        # Below an input container everything is the input's too: copy (or create) each step from here.
+        node = found[shared - 1] if shared else self.root
+        present = len(found)
+        for depth in range(shared, len(path)):
+            if depth < present:
+                child = found[depth]
                 child = dict(child) if isinstance(child, dict) else list(child)
             else:
-                node = child
-                continue
-            node[step] = child
-            self._owned.add(id(child))
+                child = kind() if depth == last else {}
+            node[path[depth]] = child
+            owned.add(id(child))
             node = child
         return node

@@ -36,9 +36,11 @@ def add_gpu(draft: Draft, config: Config) -> None:
     gpu = config.gpu
     item = draft.root
     value = selectors.marker(item, selectors.MARKER_GPU)
-    target = selectors.target_container(item)
+    if value is None:  # most items: no lookups past the marker
+        return
     spec = selectors.pod_spec(item)
-    if value is None or target is None or spec is None:
+    target = selectors.target_container(item, spec)
+    if target is None or spec is None:
         return
     try:
         count = gpu_count(value)

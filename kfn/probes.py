@@ -96,24 +96,23 @@ def resolve(marker: str, profiles: Mapping[str, ProbeProfile]) -> ProbeProfile:
 
 
 def k8s_probe(profile: ProbeProfile, spec: ProbeSpec) -> dict[str, Any]:
+    """The probe as Kubernetes writes it: the action (httpGet or tcpSocket) first, then the timing."""
     if profile.protocol == "tcp":
-        action: dict[str, Any] = {"tcpSocket": {"port": profile.port}}
+        action, how = "tcpSocket", {"port": profile.port}
     else:
-        action = {"httpGet": {"path": spec.path, "port": profile.port}}
-    return {
-        **action,
-        "periodSeconds": spec.period_seconds,
-        "timeoutSeconds": spec.timeout_seconds,
-        "failureThreshold": spec.failure_threshold,
-    }
+        action, how = "httpGet", {"path": spec.path, "port": profile.port}
+    return {action: how, "periodSeconds": spec.period_seconds, "timeoutSeconds": spec.timeout_seconds, "failureThreshold": spec.failure_threshold}
 
 
 def add_probes(draft: Draft, config: Config) -> None:
     """Give the target container each probe it lacks; explicit probes are never touched."""
     item = draft.root
     value = selectors.marker(item, selectors.MARKER_PROBES)
-    target = selectors.target_container(item)
-    if value is None or target is None or not selectors.is_workload(item):
+    if value is None:  # most items: no lookups past the marker
+        return
+    spec = selectors.pod_spec(item)
+    target = selectors.target_container(item, spec)
+    if target is None or spec is None:  # spec is None: not a workload
         return
     try:
         profile = resolve(value, config.probes)

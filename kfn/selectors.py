@@ -55,7 +55,12 @@ def annotations(item: dict) -> dict:
 
 def marker(item: dict, name: str) -> str | None:
     """A marker annotation's value as text (annotations are strings; tolerate numbers)."""
-    value = annotations(item).get(name)
+    return marker_in(annotations(item), name)
+
+
+def marker_in(notes: dict, name: str) -> str | None:
+    """``marker`` on an item's ``annotations``, for callers that read several markers."""
+    value = notes.get(name)
     return None if value is None else str(value).strip()
 
 
@@ -123,13 +128,22 @@ def all_containers(item: dict) -> Iterator[tuple[tuple, dict]]:
             yield pod_spec_path(item) + (field, i), container
 
 
-def target_container(item: dict) -> tuple[int, dict] | None:
-    """The container markers apply to: the one named by the container marker, else the first."""
-    spec = pod_spec(item)
-    listed = containers_at(spec) if spec is not None else []
+_SPEC_UNKNOWN = object()
+
+
+def target_container(item: dict, spec: Any = _SPEC_UNKNOWN) -> tuple[int, dict] | None:
+    """The container markers apply to: the one named by the container marker, else the first.
+
+    ``spec``: the item's ``pod_spec``, when the caller has it already.
+    """
+    if spec is _SPEC_UNKNOWN:
+        spec = pod_spec(item)
+    listed = spec.get("containers") if spec is not None else None
+    if not isinstance(listed, list):
+        return None
     wanted = marker(item, MARKER_CONTAINER)
-    for i, container in listed:
-        if wanted is None or container.get("name") == wanted:
+    for i, container in enumerate(listed):  # as containers_at: the mappings, indexed among all entries
+        if isinstance(container, dict) and (wanted is None or container.get("name") == wanted):
             return i, container
     return None
 
