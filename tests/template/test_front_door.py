@@ -68,6 +68,18 @@ def test_fresh_virtualenv_with_only_cookiecutter(tmp_path):
     assert not (tmp_path / "interactive" / "ai-gitops" / ".venv").exists()
 
 
+@pytest.mark.parametrize("runner", [["uvx", "--from", "cookiecutter==2.7.1", "cookiecutter"],
+                                    ["pipx", "run", "--spec", "cookiecutter==2.7.1", "cookiecutter"]], ids=["uvx", "pipx"])
+def test_uvx_and_pipx_run_cookiecutter_in_an_interpreter_of_its_own(tmp_path, runner):
+    """The README's other ways to run cookiecutter: an isolated interpreter holding only cookiecutter."""
+    env = user_env(tmp_path, f"{VENV / 'bin'}{os.pathsep}{os.defpath}", VENV=str(VENV),
+                   PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(tmp_path / "pipx-bin"))
+    command = [str(VENV / "bin" / runner[0]), *runner[1:]]
+    result = bake_cli(["--no-input", "-o", str(tmp_path / "out"), str(TEMPLATE), "enable_whisper=no"], env, cookiecutter=command)
+    assert result.returncode == 0, result.stdout[-1500:] + result.stderr[-1500:]
+    assert (tmp_path / "out" / "ai-gitops" / "kubernetes" / "rendered" / "production" / "apps" / "kustomization.yaml").is_file()
+
+
 def test_named_venv_bakes_without_the_package_index(tmp_path):
     """VENV names an environment that has the tools: nothing is installed, so no index is needed."""
     offline = {"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "VENV": str(VENV)}
