@@ -13,6 +13,9 @@ import yaml
 KUBERNETES = "kubernetes"
 RENDERED = "kubernetes/rendered"
 SOPS_SUFFIXES = (".sops.yaml", ".sops.yml")
+SOPS_CONFIG = ".sops.yaml"
+AGE_KEY = "age.agekey"  # git-ignored: *.agekey
+CRUFT_RECORD = ".cruft.json"  # the answers record (cruft's format)
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DOC_START = re.compile(r"^---[ \t]*$", re.M)

@@ -18,9 +18,9 @@ from tools import manifests
 ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES = ROOT / manifests.KUBERNETES
 RENDERED = ROOT / manifests.RENDERED
-SOPS_CONFIG = ROOT / ".sops.yaml"
-AGE_KEY = ROOT / "age.agekey"
-CRUFT = ROOT / ".cruft.json"
+SOPS_CONFIG = ROOT / manifests.SOPS_CONFIG
+AGE_KEY = ROOT / manifests.AGE_KEY
+CRUFT = ROOT / manifests.CRUFT_RECORD
 SOPS_CONFIG_TEXT = """\
 # SOPS: how `sops` encrypts the Secrets in this repository. The data and stringData of every
 # kubernetes/**/*.sops.yaml are encrypted for the age recipient below (see README: rotating the key).

@@ -11,15 +11,12 @@ from pathlib import Path
 
 import yaml
 
+from tools.manifests import CRUFT_RECORD, RENDERED, SOPS_CONFIG, SOPS_SUFFIXES, Manifest
 from tools.validate import tools
-from tools.manifests import RENDERED, SOPS_SUFFIXES, Manifest
 from tools.validate.problems import Problem
 from tools.validate.repo import Repo
 
 STAGE = "secrets"
-SOPS_CONFIG = ".sops.yaml"
-CRUFT_RECORD = ".cruft.json"
-DEFAULT_AGE_KEY = "age.agekey"
 ENCRYPTED_VALUE = re.compile(r"^ENC\[[A-Z0-9_]+,data:.*\]$", re.S)
 PUBLIC_KEY_COMMENT = re.compile(r"^#\s*public key:\s*(age1[0-9a-z]+)\s*$", re.M)
 # Key sources sops would also consult; decryption must prove the repo's own key works.
