@@ -50,7 +50,8 @@ class Bake:
         """cruft update/diff/check bake the old and new template into a fresh temporary directory to diff
         them (cruft `_generate_output`), with `_commit` in the context (cruft `generate_cookiecutter_context`).
         Those bakes only need the files the template writes: no tools, key, encryption, render or commit."""
-        return "_commit" in self.answers and self.project.parent.parent == Path(tempfile.gettempdir()).resolve()
+        holder = self.project.parent  # cruft's tempfile.TemporaryDirectory(): "tmp" + random, in the temp dir
+        return "_commit" in self.answers and holder.name.startswith("tmp") and holder.parent == Path(tempfile.gettempdir()).resolve()
 
 
 def occupied(project: Path) -> str | None:

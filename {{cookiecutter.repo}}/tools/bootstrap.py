@@ -1,6 +1,6 @@
 """Finish a freshly generated repo: age key, .sops.yaml, encrypted Secrets, rendered output, first commit.
 
-Usage: make bootstrap (the cookiecutter bake runs it; after `cruft create`, run it yourself).
+Usage: make bootstrap (the cookiecutter bake runs it).
 Reads the answers from .cruft.json. Refuses a repo that already has a git history.
 """
 
