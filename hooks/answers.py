@@ -64,6 +64,21 @@ def deployed(answers: Mapping[str, object], catalog: Mapping) -> dict[str, dict]
     return {name: s for name, s in catalog["services"].items() if enabled(answers, s.get("enabled_by"))}
 
 
+# The Flux layers, in the order the Makefile renders them: core and apps, then the add-ons nothing
+# depends on (kubernetes/<layer>/<cluster>/ overlays, clusters/<cluster>/*.yaml Kustomizations).
+LAYERS = ("core", "apps", "lb", "gpu", "backup", "netpol", "gateway")
+
+
+def active_layers(answers: Mapping[str, object]) -> list[str]:
+    """The layers a bake has: the time-slicing layer only where NVIDIA GPUs are shared, the gateway only
+    with exposure gateway. The Makefile, the Flux add-ons, the README and the bake's pruning read this."""
+    switched = {
+        "gpu": answers["gpu_vendor"] == "nvidia" and str(answers["gpu_time_slicing_replicas"]) != "1",
+        "gateway": answers["exposure"] == "gateway",
+    }
+    return [layer for layer in LAYERS if switched.get(layer, True)]
+
+
 def gpu_workloads(answers: Mapping[str, object], catalog: Mapping) -> list[str]:
     """The deployed services that hold a GPU of the chosen vendor: those whose image has a GPU backend for it."""
     vendor = answers["gpu_vendor"]

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import yaml
 
-# Every layer overlay the template has (kubernetes/<layer>/<cluster>/); the baked Makefile's LAYERS
-# renders those the answers switched on. An overlay whose kustomization.yaml renders empty is off.
-OVERLAY_LAYERS = ("core", "apps", "lb", "gpu", "backup", "netpol", "gateway")
+from answers import active_layers
+
 # kfn ships its own demo data and tests; the generated repo only needs the code.
 KFN_EXCLUDED = ("testdata", "tests", "examples", "__pycache__", "*.pyc")
 REPO_MARKERS = (".git", ".cruft.json")
@@ -101,17 +100,16 @@ def referenced(directory: Path) -> set[Path]:
 
 
 def prune_unreferenced(bake: Bake) -> None:
-    """Remove what the answers switched off: files no overlay's kustomization reaches.
+    """Remove what the answers switched off: files no kustomization of an active layer reaches.
 
-    The Jinja conditionals in the kustomization.yaml files decide what a bake contains;
-    this removes the rest (a disabled service's manifests, another vendor's GPU config).
+    The layers the answers switch on (answers.active_layers) and the services they deploy (the
+    kustomization.yaml files list them) decide what a bake contains; this removes the rest: a disabled
+    service's manifests, an inactive layer's overlay and base.
     """
     kubernetes = bake.project / "kubernetes"
     used: set[Path] = set()
-    for layer in OVERLAY_LAYERS:
-        overlay = kubernetes / layer / bake.cluster
-        if overlay.is_dir() and (overlay / "kustomization.yaml").read_text().strip():
-            used |= referenced(overlay)
+    for layer in active_layers(bake.answers):
+        used |= referenced(kubernetes / layer / bake.cluster)
     for path in sorted(kubernetes.rglob("*"), reverse=True):
         if path.is_file() and path.resolve() not in used:
             path.unlink()

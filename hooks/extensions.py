@@ -10,6 +10,9 @@ module's own location does not, since a process that bakes twice keeps the first
 rendered. It is looked up when a template calls it: cookiecutter renders the project's files from inside
 `{{cookiecutter.repo}}/` (`generate_files` enters `template_dir`) and the hooks from the checkout root.
 
+`deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
+answers switch on, decided once in hooks/answers.py for every file.
+
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
 """
@@ -24,7 +27,7 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import load_catalog, nth_pool_address  # noqa: E402
+from answers import active_layers, deployed, load_catalog, nth_pool_address  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
@@ -36,6 +39,11 @@ def catalog() -> dict:
         if candidate.is_file():
             return load_catalog(candidate)
     raise FileNotFoundError(f"no {CATALOG} below {here}: catalog() is for rendering the ai-gitops template")
+
+
+def deployed_services(answers: dict) -> dict[str, dict]:
+    """The catalog entries the answers deploy, by name, in catalog order."""
+    return deployed(answers, catalog())
 
 
 def stt_model(answers: dict) -> str:
@@ -53,4 +61,6 @@ class TemplateGlobals(Extension):
         environment.globals["template_root"] = os.getcwd()
         environment.globals["catalog"] = catalog
         environment.globals["stt_model"] = stt_model
+        environment.globals["deployed_services"] = deployed_services
+        environment.globals["layers"] = active_layers
         environment.filters["lb_pool_ip"] = nth_pool_address
