@@ -49,8 +49,7 @@ def rotate() -> tuple[str, str, Path]:
     except BaseException:
         SOPS_CONFIG.write_text(old_config)
         NEW_KEY.unlink()
-        for scratch, _ in scratches:
-            scratch.unlink(missing_ok=True)
+        # Every scratch copy, also the one whose re-keying failed half-way.
         for leftover in ROOT.glob("kubernetes/**/.rotating.*"):
             leftover.unlink()
         raise
