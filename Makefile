@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test fuzz bench clean
+.PHONY: demo test test-renovate test-all fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The generated repo's Renovate config through the real Renovate (npm: Renovate and Node 24, installed
+# once into ~/.cache/ai-gitops; about a minute the first time).
+test-renovate: $(STAMP)
+	$(BIN)/python -m pytest -m renovate tests/template/test_renovate.py
+
+# Everything, the marked suites included.
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m ''
 
 # Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt).
 # `make test` runs a 400-case slice; e.g. make fuzz SEED=1 CASES=10000
