@@ -11,7 +11,8 @@ export PATH := $(BIN):$(PATH)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
+	# compat: a plain path entry, no import hook on every Python start; its deprecation banner is noise here.
+	PYTHONWARNINGS='ignore:Compat editable installs' $(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
 	touch $@
 
 # Bake the default answers into out/demo from a clone of this checkout's HEAD, as
