@@ -11,12 +11,15 @@ which answers switch them on, which hold an IP and which need a GPU come from th
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
 import yaml
 
@@ -35,7 +38,6 @@ DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 GIT_URL = re.compile(r"(https?|ssh)://[^\s/]+/\S+")
 QUANTITY = re.compile(r"[1-9][0-9]*(Mi|Gi|Ti)")
-OLLAMA_MODEL = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
 KUBERNETES_VERSION = re.compile(r"1\.([0-9]+)")
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "flux-system")
 # Overlay directories sit next to kubernetes/{infrastructure,apps}/base.
@@ -141,10 +143,28 @@ def namespace(value: str) -> str | None:
     return dns_label(value)
 
 
-def ollama_models(value: str) -> str | None:
-    models = [m.strip() for m in value.split(",")] if value.strip() else []
-    bad = [m for m in models if not OLLAMA_MODEL.fullmatch(m)]
-    return f"has invalid model names: {', '.join(repr(m) for m in bad)}" if bad else None
+def repo_models(project_template: Path) -> ModuleType:
+    """The generated repo's tools/models.py, which owns the model-name and embedding rules, loaded from
+    `project_template` (the `{{cookiecutter.repo}}` directory being baked) on every call: a process that
+    bakes two template commits (cruft) must not keep the first one's rules."""
+    name = "ai_gitops_repo_models"
+    spec = importlib.util.spec_from_file_location(name, project_template / "tools" / "models.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+def model_problems(answers: Mapping[str, object], project_template: Path) -> list[str]:
+    value = answers.get("ollama_models")
+    if not isinstance(value, str):
+        return [f"ollama_models: {value} — must be given as text"]
+    rules = repo_models(project_template)
+    bad = [m for m in (m.strip() for m in value.split(",")) if m and rules.name_problem(m)]
+    return [f"ollama_models: {value} — has invalid model names: {', '.join(repr(m) for m in bad)}"] if bad else []
 
 
 # bech32 (BIP 173), the encoding of age recipients.
@@ -192,7 +212,6 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "cluster_issuer": matches(DNS1123_SUBDOMAIN, "must be a ClusterIssuer name (DNS-1123 subdomain)"),
     "age_public_key": age_recipient,
     "kubernetes_version": kubernetes_version,
-    "ollama_models": ollama_models,
     "whisper_model": one_of(WHISPER_MODELS),
     "ollama_pvc_size": matches(QUANTITY, "must be a size like 100Gi (Mi, Gi or Ti)"),
     "open_webui_pvc_size": matches(QUANTITY, "must be a size like 10Gi (Mi, Gi or Ti)"),
@@ -315,7 +334,7 @@ def gpu_problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
 GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas")
 
 
-def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
+def problems(answers: Mapping[str, str], catalog: Mapping, project_template: Path) -> list[str]:
     """Every problem with the answers, one `key: value — why` line each, in prompt order."""
     found, bad_keys = [], set()
     for key in boolean_answers(catalog):
@@ -328,6 +347,7 @@ def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
         if why:
             found.append(f"{key}: {value} — {why}")
             bad_keys.add(key)
+    found += model_problems(answers, project_template)
     found += lb_problems(answers, catalog)
     found += csi_driver_problems(answers)
     if not bad_keys & {*GPU_BUDGET_INPUTS, *boolean_answers(catalog)}:

@@ -89,6 +89,9 @@ def kustomization_entries(directory: Path) -> Iterator[Path]:
     for patch in document.get("patches") or []:  # inline patches have no path
         if isinstance(patch, dict) and patch.get("path"):
             yield (directory / patch["path"]).resolve()
+    for generator in (document.get("configMapGenerator") or []) + (document.get("secretGenerator") or []):
+        for entry in generator.get("files") or []:  # `key=path` or `path`
+            yield (directory / entry.split("=", 1)[-1]).resolve()
 
 
 def referenced(directory: Path) -> set[Path]:

@@ -10,6 +10,8 @@ module's own location does not, since a process that bakes twice keeps the first
 rendered. It is looked up when a template calls it: cookiecutter renders the project's files from inside
 `{{cookiecutter.repo}}/` (`generate_files` enters `template_dir`) and the hooks from the checkout root.
 
+`ollama_model_list(cookiecutter)`: the bake's initial model list, by the generated repo's tools/models.py.
+
 `deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
 answers switch on, decided once in hooks/answers.py for every file.
 
@@ -27,18 +29,28 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, load_catalog, nth_pool_address  # noqa: E402
+from answers import active_layers, deployed, load_catalog, nth_pool_address, repo_models  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
 
 
-def catalog() -> dict:
+def project_template() -> Path:
+    """The `{{cookiecutter.repo}}` directory being rendered: the working directory, or below it."""
     here = Path.cwd()
-    for candidate in (here / CATALOG, here / PROJECT_TEMPLATE / CATALOG):
-        if candidate.is_file():
-            return load_catalog(candidate)
+    for candidate in (here, here / PROJECT_TEMPLATE):
+        if (candidate / CATALOG).is_file():
+            return candidate
     raise FileNotFoundError(f"no {CATALOG} below {here}: catalog() is for rendering the ai-gitops template")
+
+
+def catalog() -> dict:
+    return load_catalog(project_template() / CATALOG)
+
+
+def ollama_model_list(answers: dict) -> list[str]:
+    """The bake's initial catalog/models.yaml list, by the generated repo's own rules (tools/models.py)."""
+    return repo_models(project_template()).from_answer(answers["ollama_models"])
 
 
 def deployed_services(answers: dict) -> dict[str, dict]:
@@ -61,6 +73,7 @@ class TemplateGlobals(Extension):
         environment.globals["template_root"] = os.getcwd()
         environment.globals["catalog"] = catalog
         environment.globals["stt_model"] = stt_model
+        environment.globals["ollama_model_list"] = ollama_model_list
         environment.globals["deployed_services"] = deployed_services
         environment.globals["layers"] = active_layers
         environment.filters["lb_pool_ip"] = nth_pool_address

@@ -51,7 +51,7 @@ def check() -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
-    found = problems(ANSWERS, load_catalog(TEMPLATE_ROOT / CATALOG_PATH))
+    found = problems(ANSWERS, load_catalog(TEMPLATE_ROOT / CATALOG_PATH), TEMPLATE_ROOT / CATALOG_PATH.parents[1])
     for line in found:
         print(line, file=sys.stderr)
     if found:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import cached_property
@@ -109,6 +111,18 @@ class Baked:
 
     def of_kind(self, kind: str) -> dict[str, dict]:
         return {doc["metadata"]["name"]: doc for doc in self.resources if doc["kind"] == kind}
+
+    def copy(self, into: Path) -> Baked:
+        """A copy of this bake to change (the shared bakes stay read-only), git history included."""
+        target = into / self.path.name
+        shutil.copytree(self.path, target, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+        return Baked(target, self.answers, self.given_private_key)
+
+    def config_map(self, name: str) -> dict:
+        """A ConfigMap from a kustomize configMapGenerator: `name` plus the hash of its content."""
+        found = [doc for n, doc in self.of_kind("ConfigMap").items() if re.fullmatch(rf"{re.escape(name)}-[a-z0-9]{{10}}", n)]
+        assert len(found) == 1, f"{len(found)} generated ConfigMaps {name}-<hash>"
+        return found[0]
 
     def sops_files(self) -> list[Path]:
         return sorted(self.path.glob("kubernetes/**/*.sops.yaml"))

@@ -97,13 +97,6 @@ def deps(package_files: dict[str, list[dict]]) -> list[dict]:
             for manager, files in package_files.items() for pf in files for dep in pf["deps"]]
 
 
-def committed_copy(baked: Baked, into: Path) -> Path:
-    """A copy of a shared bake to change (the shared one stays read-only)."""
-    target = into / baked.path.name
-    shutil.copytree(baked.path, target, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
-    return target
-
-
 def commit(repo: Path, message: str) -> None:
     for command in (["add", "--all"], ["-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", message]):
         result = run(["git", *command], repo)
@@ -152,7 +145,7 @@ def test_every_rendered_image_is_extracted_from_the_files_a_user_edits(extracted
 
 def test_tools_actions_flux_and_helm_charts_are_extracted(bakery, modules, tmp_path):
     """What `flux bootstrap` and the README's Day-2 steps add (a HelmRelease, a remote pre-commit hook) is found too."""
-    repo = committed_copy(bakery("default"), tmp_path)
+    repo = bakery("default").copy(tmp_path).path
     cluster = bakery("default").cluster
     (repo / "clusters" / cluster / "flux-system").mkdir()
     # The header `flux bootstrap` writes into gotk-components.yaml (fluxcd/flux2 pkg/manifestgen/install).

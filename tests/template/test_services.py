@@ -89,8 +89,8 @@ def test_open_webui_is_wired_to_the_stack_from_git(vendor_bake):
     assert env["ENABLE_PERSISTENT_CONFIG"] == "False"
     assert env["RAG_EMBEDDING_ENGINE"] == "ollama" and env["RAG_EMBEDDING_MODEL"] == "nomic-embed-text"
     assert env["RAG_OLLAMA_BASE_URL"] == f"http://ollama.{ns}.svc.cluster.local:11434"
-    pull = container(vendor_bake.of_kind("Job")["ollama-pull-models"])["command"][-1]
-    assert "ollama pull nomic-embed-text" in pull
+    pull = env_of(vendor_bake.of_kind("Job")["ollama-pull-models"])
+    assert "nomic-embed-text" in pull["PULL_MODELS"].split()
     # LiteLLM on: one model list (through LiteLLM), the direct Ollama connection off.
     assert env["ENABLE_OLLAMA_API"] == "False" and env["OPENAI_API_BASE_URL"] == f"http://litellm.{ns}.svc.cluster.local:4000/v1"
     assert env["AUTOMATIC1111_BASE_URL"] == f"http://stable-diffusion.{ns}.svc.cluster.local:80"
@@ -128,7 +128,7 @@ def test_speech_to_text_runs_float16_on_a_gpu_and_int8_on_the_cpu(vendor_bake):
 
 def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
     answers, ns = vendor_bake.answers, vendor_bake.answers["namespace"]
-    config = yaml.safe_load(vendor_bake.of_kind("ConfigMap")["gatus-config"]["data"]["config.yaml"])
+    config = yaml.safe_load(vendor_bake.config_map("gatus-config")["data"]["config.yaml"])
     urls = {(e["group"], e["name"]): e["url"] for e in config["endpoints"]}
     expected = {}
     for name, service in deployed(answers).items():

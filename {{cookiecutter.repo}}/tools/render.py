@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools import manifests
+from tools import manifests, models
 from tools.manifests import Identity, Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +107,12 @@ def write_layer(target: Path, files: dict[str, str]) -> None:
 
 
 def render(cluster: str, layers: list[str]) -> None:
+    # The files catalog/models.yaml derives (pull Job, LiteLLM, Open WebUI, Gatus) first: the overlays read them.
+    try:
+        for path in models.write(ROOT):
+            print(f"wrote {path} from {models.MODELS_FILE}")
+    except models.ModelsError as err:
+        raise RenderError(str(err)) from None
     sources = encrypted_sources()
     # Build every layer before writing any, so a failure leaves rendered/ as it was.
     rendered = {layer: split(layer, build(KUBERNETES / layer / cluster), sources) for layer in layers}
