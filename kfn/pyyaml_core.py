@@ -9,6 +9,7 @@ write back identically (see ``kfn.scalars.Plain*``).
 from __future__ import annotations
 
 import re
+import sys
 
 import yaml
 from yaml.constructor import BaseConstructor, ConstructorError
@@ -46,10 +47,19 @@ for _tag, _pattern, _first in _CORE:
     CoreResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
-def _int(text: str) -> int:
+# Python refuses to turn an int of more decimal digits than this into text or back (3.11+; 0: no limit).
+_MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+
+def _int(text: str) -> int | None:
+    """The integer, or None for one Python cannot write as text (see ``_construct_int``)."""
     if text.startswith(("0o", "0x")):
-        return int(text[2:], 8 if text[1] == "o" else 16)
-    return int(text)
+        value = int(text[2:], 8 if text[1] == "o" else 16)
+    elif _MAX_DIGITS and len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        return None
+    else:
+        value = int(text)
+    return None if _MAX_DIGITS and abs(value) >= 10**_MAX_DIGITS else value
 
 
 def _float(text: str) -> float:
@@ -69,7 +79,7 @@ class CoreConstructor(BaseConstructor):
             raise ConstructorError(None, None, "expected a mapping", node.start_mark)
         mapping: dict = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = _hashable_key(self.construct_object(key_node, deep=True), key_node)
             if key in mapping:
                 raise ConstructorError(None, None, f"duplicate mapping key: {key!r}", key_node.start_mark)
             mapping[key] = self.construct_object(value_node, deep=True)
@@ -78,6 +88,18 @@ class CoreConstructor(BaseConstructor):
     def construct_document(self, node: yaml.Node) -> Any:
         # Build everything eagerly: no generators, no shared partial objects.
         return self.construct_object(node, deep=True)
+
+
+def _hashable_key(key: Any, node: yaml.Node) -> Any:
+    """A mapping key as yaml-rs builds it: a mapping becomes a frozenset of its pairs; a list is refused."""
+    if isinstance(key, dict):
+        try:
+            return frozenset(key.items())
+        except TypeError:
+            pass
+    elif not isinstance(key, list):
+        return key
+    raise ConstructorError(None, None, "a list or nested mapping as a mapping key is not supported", node.start_mark)
 
 
 def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type, tagged: type, value: Any) -> Any:
@@ -89,7 +111,8 @@ def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type,
     """
     # libyaml reports plain style as "", the pure-Python parser as None. A node's start mark sits on
     # its properties, so a tag shows in the source there (``!!str yes`` resolves like ``yes``).
-    implicit = not node.style and not _TAGGED.match(loader.source, node.start_mark.index)
+    # Only a one-line plain scalar's value is its source text (more lines fold into one value).
+    implicit = not node.style and node.start_mark.line == node.end_mark.line and not _TAGGED.match(loader.source, node.start_mark.index)
     if implicit and scalar(value) != node.value and not needs_escapes(node.value):
         wrapped = tagged(value)
         wrapped.text = node.value
@@ -109,6 +132,8 @@ def _construct_int(loader: CoreConstructor, node: yaml.ScalarNode) -> int:
         value = _int(node.value.strip())
     except ValueError:  # e.g. !!int "x": a tag the text does not fit
         raise ConstructorError(None, None, f"{node.value!r} is not an integer", node.start_mark) from None
+    if value is None:  # too long to print: a string, as go-yaml (kpt) reads an integer it cannot hold
+        return _construct_plain(loader, node, str, PlainStr, node.value)
     return _construct_plain(loader, node, int, PlainInt, value)
 
 

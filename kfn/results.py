@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kfn import selectors
 from kfn.numbers import MAX_INT, whole_number
+from kfn.scalars import scalar
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -26,18 +27,28 @@ def field_path(*parts: Any) -> str:
     return out
 
 
+def _text(value: Any) -> str:
+    """A resourceRef or file field as a string, as kpt's Result reads it: a scalar's YAML text, else ""."""
+    if isinstance(value, str):
+        return str(value)  # a plain str, also for PlainStr (its source text may read as a number)
+    if isinstance(value, (int, float)):
+        return scalar(value)
+    return ""
+
+
 def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[str, Any]:
-    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-    ref = {"apiVersion": item.get("apiVersion", ""), "kind": selectors.kind_of(item), "name": meta.get("name", "")}
-    if meta.get("namespace"):
-        ref["namespace"] = meta["namespace"]
+    meta = selectors.metadata(item)
+    ref = {"apiVersion": _text(item.get("apiVersion")), "kind": selectors.kind_of(item), "name": _text(meta.get("name"))}
+    namespace = _text(meta.get("namespace"))
+    if namespace:
+        ref["namespace"] = namespace
     out: dict[str, Any] = {"message": message, "severity": severity, "resourceRef": ref}
     if path:
         out["field"] = {"path": field_path(*path)}
     notes = selectors.annotations(item)
     source = next((notes[a] for a in _PATH_ANNOTATIONS if a in notes), None)
     if source is not None:
-        out["file"] = {"path": str(source)}
+        out["file"] = {"path": _text(source)}
         index = next((notes[a] for a in _INDEX_ANNOTATIONS if a in notes), None)
         number = whole_number(str(index), 0, MAX_INT) if index is not None else None
         if number is not None:

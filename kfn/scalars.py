@@ -67,7 +67,9 @@ _YAML_ESCAPES = {
     0xFFFE: "\\ufffe",
     0xFFFF: "\\uffff",
 }
-quote_memo: dict[str, str] = {}
+quote_memo: dict[str, str] = {}  # string() results no longer than MAX_SIMPLE_KEY (the emitter relies on that)
+# The longest implicit mapping key YAML readers take (libyaml, go-yaml, yaml-rs: 1 024 characters).
+MAX_SIMPLE_KEY = 1024
 
 
 def needs_escapes(s: str) -> bool:
@@ -95,7 +97,7 @@ def string(s: str) -> str:
             out = _quoted(s)
         else:
             out = s
-        if len(quote_memo) < 100_000:
+        if len(quote_memo) < 100_000 and len(out) <= MAX_SIMPLE_KEY:
             quote_memo[s] = out
     return out
 
@@ -130,4 +132,6 @@ def scalar(v: Any) -> str:
             return ".inf" if v > 0 else "-.inf"
         text = repr(float(v))
         return text if ("." in text or "e" in text) else text + ".0"
-    raise InputError(f"cannot write a value of type {type(v).__name__}: {v!r}")
+    if isinstance(v, frozenset):  # how yaml-rs (and so the exact loader) reads a mapping used as a key
+        raise InputError("cannot write a mapping used as a mapping key (a complex key) in block style")
+    raise InputError(f"cannot write a value of type {type(v).__name__}: {v!r}"[:200])

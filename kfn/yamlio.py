@@ -20,13 +20,16 @@ from functools import cache
 from importlib.machinery import PathFinder
 
 from kfn.errors import InputError
-from kfn.scalars import AMBIGUOUS, PlainFloat, PlainInt, PlainStr, needs_escapes, quote_memo, scalar, string
+from kfn.scalars import AMBIGUOUS, MAX_SIMPLE_KEY, PlainFloat, PlainInt, PlainStr, needs_escapes, quote_memo, scalar, string
 
 __all__ = ["PlainFloat", "PlainInt", "PlainStr", "InputError", "backend", "dump", "dump_item", "has_anchors", "lossy", "parse", "parse_all"]
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 
 # Scalars yaml-rs reads to a value the emitter writes back with the same text. Pattern
@@ -66,20 +69,41 @@ def _emit_value(v: Any, head: str, ind: int, out: list[str]) -> None:
         chomp = "" if v.endswith("\n") else "-"
         pad = " " * (ind + 2)
         body = v[:-1] if v.endswith("\n") else v
+        lines = [pad + line + "\n" if line else "\n" for line in body.split("\n")]
+        if ind + 2 > MAX_INDENT - 2 and re.search(_DEEP_LINE, "\n" + "".join(lines)):
+            _too_deep()  # a line of the block that starts with "- " past the bound
         out.append(head + " |" + chomp + "\n")
-        out.extend(pad + line + "\n" if line else "\n" for line in body.split("\n"))
+        out.extend(lines)
     else:
         out.append(head + " " + scalar(v) + "\n")
 
 
+def _too_deep() -> None:
+    raise InputError(f"an edited item would nest deeper than {MAX_INDENT} columns when written in block style")
+
+
+def _emit_explicit_key(key: str, v: Any, lead: str, ind: int, out: list[str]) -> None:
+    """``? key`` / ``: value``: a key too long for an implicit key (YAML readers stop at 1 024 characters)."""
+    if ind + 2 > MAX_INDENT:
+        _too_deep()
+    out.append(f"{lead}? {key}\n")
+    _emit_value(v, " " * ind + ":", ind, out)
+
+
 def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> None:
+    if ind > MAX_INDENT:  # each line starts with ind columns of indentation (see _DEEP_LINE)
+        _too_deep()
     pad = " " * ind
     memo = quote_memo
     lead = pad if first is None else first
     for k, v in m.items():
         key = memo.get(k) if k.__class__ is str else None  # exact type: Plain* write their own text
         if key is None:
-            key = scalar(k)
+            key = scalar(k)  # only short keys are in the memo: check the others' length
+            if len(key) > MAX_SIMPLE_KEY:
+                _emit_explicit_key(key, v, lead, ind, out)
+                lead = pad
+                continue
         # Fast paths by exact type for the common cases; everything else goes through _emit_value.
         cls = v.__class__
         if cls is str and "\n" not in v:
@@ -99,6 +123,8 @@ def _emit_map(m: dict, ind: int, out: list[str], first: str | None = None) -> No
 
 
 def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> None:
+    if ind + 2 > MAX_INDENT:  # each entry line starts with ind columns and "- "
+        _too_deep()
     pad = " " * ind + "-"
     memo = quote_memo
     dash = pad if first is None else first + "-"
@@ -165,14 +191,40 @@ def _yaml_rs() -> Any:
     return module
 
 
+_exact_only = False  # set while exact_on_int_overflow runs a second time
+
+
 def backend() -> str:
     """The configured parse backend: ``yaml-rs`` (default) or ``pyyaml``."""
+    if _exact_only:
+        return "pyyaml"
     wanted = os.environ.get("KFN_YAML", "yaml-rs").strip().lower().replace("_", "-")
     if wanted not in ("yaml-rs", "pyyaml"):
         raise InputError(f'KFN_YAML: "{wanted}" is not one of yaml-rs, pyyaml')
     if wanted == "yaml-rs" and _yaml_rs() is None:
         return "pyyaml"
     return wanted
+
+
+def exact_on_int_overflow(run: Callable[[], T]) -> T:
+    """``run()``, run again with the exact loader if yaml-rs read an integer Python cannot write as text.
+
+    yaml-rs reads a plain scalar of 5 000 digits as an int; CPython (3.11+) refuses
+    to turn one of over ``sys.get_int_max_str_digits()`` digits into text, wherever
+    kfn prints it. The exact loader reads such a number as a string, as go-yaml (kpt)
+    does. Checked here, once, rather than by scanning every input for long digit runs.
+    """
+    global _exact_only
+    try:
+        return run()
+    except ValueError as err:
+        if _exact_only or "integer string conversion" not in str(err):
+            raise
+    _exact_only = True
+    try:
+        return run()
+    finally:
+        _exact_only = False
 
 
 # --- input limits (checked before either backend sees the text) -----------------
@@ -182,8 +234,9 @@ def backend() -> str:
 # emitter in Python), so depth is bounded where both backends still agree.
 MAX_INDENT = 256
 MAX_FLOW_DEPTH = 64
-# A line indented past MAX_INDENT (dashes and "? " count: "- - - x" nests too).
-_DEEP_LINE = "\n[ \\-?]{%d}" % (MAX_INDENT + 1)
+# A line indented past MAX_INDENT: spaces, and "- " and "? " (each nests: "- - - x"); a "-" or "?"
+# that starts a scalar ("--x") is text, not indentation. The emitter keeps to the same bound.
+_DEEP_LINE = "\n(?: |[-?](?= )){%d}" % (MAX_INDENT + 1)
 # Raw line separators YAML 1.1 readers (PyYAML, kpt's older kyaml) break lines at; 1.2 does not.
 # A byte-order mark past the start (kfn.wire strips a leading one): the backends disagree on it.
 _LINE_SEPARATORS = {"\x85": "U+0085 (NEL)", "\u2028": "U+2028", "\u2029": "U+2029", "\ufeff": "U+FEFF (byte-order mark)"}
@@ -258,7 +311,7 @@ def _parse_fast(text: str) -> Any:
     try:
         # Duplicate keys are an error (the native default, as in ``yaml_rs.loads``).
         return native._loads(text, parse_datetime=False)
-    except native.YAMLDecodeError:
+    except (native.YAMLDecodeError, TypeError):  # TypeError: a list as a mapping key (the exact loader says so)
         # yaml-rs is stricter than libyaml, whose rules kpt's go-yaml shares (e.g. on the indent
         # of a quoted scalar's continuation lines): let the exact loader decide, so both backends
         # accept the same input and fail with the same message.

@@ -307,6 +307,40 @@ def output_problems(text: str, out: str) -> list[str]:
     return _untouched_problems(text, out)
 
 
+def _with_config(out: str, config: object) -> str:
+    """``out`` with ``config`` as its functionConfig (kfn's output carries none), as a caller sends it again."""
+    if config is None:
+        return out
+    if not config or not isinstance(config, (dict, list)):
+        return out + f"functionConfig: {yamlio.dump(config).removeprefix('--- ')}"
+    return out + "functionConfig:\n" + _indent(yamlio.dump(config), "  ")
+
+
+def closure_problems(text: str, out: str, code: int) -> list[str]:
+    """kfn's output fed back with the same config must be accepted and come out the same (items and results)."""
+    if wire.looks_like_resource_list(text):
+        again = _with_config(out, wire.read_resource_list(text).function_config)
+        try:
+            out_again, _, code_again = cli._run([], again)
+        except KfnError as err:
+            return [f"closure: kfn refuses its own output: {err}"]
+    else:
+        try:
+            out_again, _, code_again = cli._run([str(LEGACY_CONFIG)], out)
+        except KfnError as err:
+            return [f"closure: kfn refuses its own output stream: {err}"]
+    if code_again != code:
+        return [f"closure: exit {code} then {code_again} on the output"]
+    if out_again != out:
+        return [f"closure: a second run changes the output: {_first_difference(out, out_again)}"]
+    return []
+
+
+def _first_difference(a: str, b: str) -> str:
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f"at {at}: {a[max(0, at - 80):at + 80]!r} / {b[max(0, at - 80):at + 80]!r}"
+
+
 def stream_problems(out: str) -> list[str]:
     """What is wrong with a legacy-mode output stream (empty when nothing)."""
     return _unreadable(out, wire.read_stream)
