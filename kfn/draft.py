@@ -22,6 +22,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _copy(container: Any) -> Any:
+    """A copy of a tagged mapping or list that keeps its tag (kfn.scalars.Tagged*)."""
+    import copy
+
+    return copy.copy(container)
+
+
 class Draft:
     """A shallow copy of an item; an edit asks ``own(path)`` for each mapping or list it changes.
 
@@ -90,7 +97,8 @@ class Draft:
         for depth in range(shared, len(path)):
             if depth < present:
                 child = found[depth]
-                child = dict(child) if isinstance(child, dict) else list(child)
+                cls = child.__class__
+                child = dict(child) if cls is dict else list(child) if cls is list else _copy(child)
             else:
                 child = kind() if depth == last else {}
             node[path[depth]] = child

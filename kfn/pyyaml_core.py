@@ -16,7 +16,7 @@ from yaml.constructor import BaseConstructor, ConstructorError
 from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
-from kfn.scalars import PlainFloat, PlainInt, PlainStr, needs_escapes, scalar
+from kfn.scalars import PlainFloat, PlainInt, PlainStr, TaggedDict, TaggedList, TaggedStr, needs_escapes, scalar, tag_text
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -158,12 +158,16 @@ def _construct_seq(loader: CoreConstructor, node: yaml.SequenceNode) -> list:
 
 
 def _construct_any(loader: CoreConstructor, suffix: str, node: yaml.Node) -> Any:
-    """Unknown or 1.1-only tags (!!binary, !!timestamp, !custom): keep the underlying data."""
+    """Unknown or 1.1-only tags (!!binary, !!timestamp, !custom): the underlying data and the tag,
+    which the emitter writes back (kpt keeps tags in files kfn does not own)."""
     if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    if isinstance(node, yaml.SequenceNode):
-        return _construct_seq(loader, node)
-    return str(node.value)
+        value: Any = TaggedDict(loader.construct_mapping(node))
+    elif isinstance(node, yaml.SequenceNode):
+        value = TaggedList(_construct_seq(loader, node))
+    else:
+        value = TaggedStr(node.value)
+    value.tag = tag_text(node.tag)
+    return value
 
 
 CoreConstructor.add_constructor("tag:yaml.org,2002:null", _construct_null)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kfn import selectors
 from kfn.numbers import MAX_INT, whole_number
-from kfn.scalars import scalar
+from kfn.yamlio import scalar
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:

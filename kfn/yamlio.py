@@ -20,9 +20,9 @@ from functools import cache
 from importlib.machinery import PathFinder
 
 from kfn.errors import InputError
-from kfn.scalars import AMBIGUOUS, MAX_SIMPLE_KEY, PlainFloat, PlainInt, PlainStr, needs_escapes, quote_memo, scalar, string
+from kfn.scalars import AMBIGUOUS, MAX_SIMPLE_KEY, PlainFloat, PlainInt, PlainStr, TaggedDict, TaggedList, TaggedStr, needs_escapes, quote_memo, scalar, string
 
-__all__ = ["PlainFloat", "PlainInt", "PlainStr", "InputError", "backend", "dump", "dump_item", "has_anchors", "lossy", "parse", "parse_all"]
+__all__ = ["PlainFloat", "PlainInt", "PlainStr", "InputError", "backend", "dump", "dump_item", "exact_on_int_overflow", "has_anchors", "lossy", "parse", "parse_all", "scalar"]
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -52,10 +52,21 @@ def _literal_ok(s: str) -> bool:
 
 # --- emitter -----------------------------------------------------------------
 
+_TAGGED_COLLECTIONS = (TaggedDict, TaggedList)
+
 
 def _emit_value(v: Any, head: str, ind: int, out: list[str]) -> None:
     """Write ``v`` after ``head`` (a ``key:`` or ``-`` line start) at indent ``ind``."""
-    if isinstance(v, dict) and v:
+    if type(v) in _TAGGED_COLLECTIONS:  # the tag on the head line, the collection indented below
+        if not v:
+            out.append(f"{head} {v.tag} {'{}' if isinstance(v, dict) else '[]'}\n")
+        elif isinstance(v, dict):
+            out.append(f"{head} {v.tag}\n")
+            _emit_map(v, ind + 2, out)
+        else:
+            out.append(f"{head} {v.tag}\n")
+            _emit_seq(v, ind + 2, out)
+    elif isinstance(v, dict) and v:
         out.append(head + "\n")
         _emit_map(v, ind + 2, out)
     elif isinstance(v, list) and v:
@@ -65,7 +76,7 @@ def _emit_value(v: Any, head: str, ind: int, out: list[str]) -> None:
         out.append(head + " {}\n")
     elif isinstance(v, list):
         out.append(head + " []\n")
-    elif isinstance(v, str) and "\n" in v and type(v) is not PlainStr and _literal_ok(v):
+    elif isinstance(v, str) and "\n" in v and type(v) not in (PlainStr, TaggedStr) and _literal_ok(v):
         chomp = "" if v.endswith("\n") else "-"
         pad = " " * (ind + 2)
         body = v[:-1] if v.endswith("\n") else v
@@ -135,9 +146,9 @@ def _emit_seq(seq: list, ind: int, out: list[str], first: str | None = None) -> 
         elif cls is str and "\n" not in v:
             text = memo.get(v)
             out.append(f"{dash} {text if text is not None else string(v)}\n")
-        elif isinstance(v, dict) and v:
+        elif isinstance(v, dict) and v and cls is not TaggedDict:
             _emit_map(v, ind + 2, out, first=dash + " ")
-        elif isinstance(v, list) and v:
+        elif isinstance(v, list) and v and cls is not TaggedList:
             _emit_seq(v, ind + 2, out, first=dash + " ")
         else:
             _emit_value(v, dash, ind, out)
@@ -377,8 +388,14 @@ def lossy(text: str) -> bool:
     return backend() != "pyyaml" and not exact_round_trip(text)
 
 
+# A tag on a node: after the indentation, "- ", "? ", ": " or a flow indicator, maybe after an anchor.
+_TAG = r"(?:^[ \t]*|[-?:][ \t]+|[\[{,][ \t]*)(?:&[^\s,\[\]{}]+[ \t]+)?!"
+
+
 def exact_round_trip(text: str) -> bool:
-    """True when every plain scalar in ``text`` survives yaml-rs plus our emitter."""
+    """True when every plain scalar in ``text`` survives yaml-rs plus our emitter, and no tag is lost."""
+    if "!" in text and re.search(_TAG, text, re.M):
+        return False  # yaml-rs drops tags (and reads !!set as a Python set): the exact loader keeps them
     if not any(suspect.search(text) for suspect in _SUSPECTS):
         return True
     for token in re.findall(_TOKEN, text, re.M):

@@ -271,11 +271,21 @@ def _untouched_problems(text: str, out: str) -> list[str]:
     cut = wire.read_resource_list(text)
     for i, item in enumerate(source.items):
         edited = config is not None and core.patch(item, config)[0] is not item
-        if not edited and got.items[i] != item:
+        if not edited and tagged(got.items[i]) != tagged(item):
             problems.append(f"untouched item {i} changed")
         if not edited and cut.chunks is not None and cut.chunks[i] not in out:
             problems.append(f"untouched item {i} not written back byte for byte")
     return problems
+
+
+def tagged(value: object) -> object:
+    """``value`` with the tags the exact loader keeps made visible to ``==`` (a lost tag is a change)."""
+    tag = getattr(value, "tag", None)
+    if isinstance(value, dict):
+        value = {k: tagged(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        value = [tagged(v) for v in value]
+    return value if tag is None else (tag, value)
 
 
 def _unreadable(out: str, read: Callable[[str], object]) -> list[str]:

@@ -191,3 +191,32 @@ def test_results_are_not_appended_again_when_the_output_is_fed_back(backend: str
     again, code_again = krm.run(out)
     assert (again, code_again) == (out, code)
     assert out.count("from an earlier function") == 1 and out.count("is not a whole number") == 1
+
+
+# --- tags -----------------------------------------------------------------------------------------------
+
+TAGGED = (
+    "  data:\n    a: !custom thing\n    b: !!binary aGk=\n    c: !x {k: 1}\n    d: !y [1]\n    e: !!set {p, q}\n"
+    "    f: !!binary |\n      aGk=\n    g: !e []\n    h:\n    - !x {a: b}\n    - !z\n    ? !k key\n    : 1\n"
+)
+WRITTEN = (
+    "  data:\n    a: !custom thing\n    b: !!binary aGk=\n    c: !x\n      k: 1\n    d: !y\n      - 1\n    e: !!set\n      p: null\n      q: null\n"
+    '    f: !!binary "aGk=\\n"\n    g: !e []\n    h:\n    - !x\n      a: b\n    - !z ""\n    !k key: 1\n'
+)
+
+
+def test_tags_survive_the_whole_parse_path(backend: str) -> None:
+    """A directive sends the list to the whole parse: every item is written anew, its tags with it."""
+    out, _ = run("%YAML 1.2\n---\n" + HEAD + "- kind: B\n  metadata:\n    name: b\n" + TAGGED)
+    assert WRITTEN in out
+
+
+def test_tags_survive_in_an_edited_item(backend: str) -> None:
+    out, _ = run(HEAD + GPU_ITEM + TAGGED.replace("  data:", "  extra:"))
+    assert WRITTEN.replace("  data:", "  extra:") in out and "nvidia.com/gpu: 1" in out
+
+
+def test_a_tagged_container_kfn_edits_keeps_its_tag(backend: str) -> None:
+    pvc = "- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata:\n    name: p\n    labels: !custom {a: b}\n    annotations:\n      ai-gitops.dev/data-class: models\n"
+    out, _ = run(HEAD + pvc)
+    assert "    labels: !custom\n      a: b\n      backup.velero.io/backup-tier: GFS\n" in out
