@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import namedtuple
 from types import MappingProxyType
 
-from kfn.errors import ConfigError
+from kfn.errors import ConfigError, type_name
 from kfn.numbers import MAX_INT, whole_number
 from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
 from kfn.selectors import CONFIG_KIND, GROUP
@@ -95,7 +95,7 @@ class Config(namedtuple("Config", "gpu backup probes", defaults=(GpuConfig(), Ba
 
 
 def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type_name(value)
 
 
 def _mapping(value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kfn.errors import type_name
+
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
     from typing import Any
@@ -13,7 +15,7 @@ class FieldTypeError(Exception):
     """A field an edit must change holds the wrong type (``labels: "x"``): the item is left as it is."""
 
     def __init__(self, path: tuple, found: Any, wanted: type) -> None:
-        super().__init__(f"is {type(found).__name__} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
+        super().__init__(f"is {type_name(found)} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
         self.path = path
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kfn import core, selectors, wire, yamlio
+from kfn import core, selectors, wire
 from kfn.config import parse_config
 from kfn.errors import ConfigError
 from kfn.results import config_error
@@ -15,10 +15,6 @@ def run(text: str) -> tuple[str, int]:
     unchanged, as kyaml's framework and the kpt catalog functions report it.
     Raises ``KfnError`` before producing any output when stdin is unusable.
     """
-    return yamlio.exact_on_int_overflow(lambda: _run(text))
-
-
-def _run(text: str) -> tuple[str, int]:
     source = wire.read_resource_list(text, exact_if=selectors.is_editable_source)
     try:
         config = parse_config(source.function_config)

@@ -23,10 +23,6 @@ def read_config(path: str) -> Config:
 
 def run(text: str, config_path: str) -> tuple[str, list[str], int]:
     """(output stream, stderr lines, exit code)."""
-    return yamlio.exact_on_int_overflow(lambda: _run(text, config_path))
-
-
-def _run(text: str, config_path: str) -> tuple[str, list[str], int]:
     config = read_config(config_path)
     source = wire.read_stream(text, exact_if=selectors.is_editable_source)
     items, results = core.process(source.items, config)

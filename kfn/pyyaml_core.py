@@ -33,15 +33,21 @@ class CoreResolver(BaseResolver):
     yaml_implicit_resolvers: dict = {}
 
 
+# Numbers as yaml-rs reads them, which is also how go-yaml v3 (kpt, kustomize) reads them: the core
+# schema's forms, plus underscores anywhere in the digits ("1_000"), a sign before a 0x/0o prefix, 0b
+# binary and upper-case prefixes. Both backends must give the same values for what kfn checks.
+_DIGITS = r"[0-9_]*[0-9][0-9_]*"
+_INT_FORMS = (
+    r"^[-+]?(?:%s|0[xX][0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*|0[oO][0-7_]*[0-7][0-7_]*|0[bB][01_]*[01][01_]*)$" % _DIGITS
+)
+_FLOAT_FORMS = (
+    r"^(?:[-+]?_*(?:\._*%s|%s(?:\.[0-9_]*)?)(?:[eE]_*[-+]?_*%s)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$" % (_DIGITS, _DIGITS, _DIGITS)
+)
 _CORE = [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        _FLOAT,
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+.0123456789",
-    ),
+    (_INT, _INT_FORMS, "-+0123456789_"),
+    (_FLOAT, _FLOAT_FORMS, "-+.0123456789_"),
 ]
 for _tag, _pattern, _first in _CORE:
     CoreResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
@@ -53,8 +59,10 @@ _MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)()
 
 def _int(text: str) -> int | None:
     """The integer, or None for one Python cannot write as text (see ``_construct_int``)."""
-    if text.startswith(("0o", "0x")):
-        value = int(text[2:], 8 if text[1] == "o" else 16)
+    text = text.replace("_", "")
+    digits = text.lstrip("+-")
+    if digits[:2].lower() in ("0o", "0x", "0b"):
+        value = int(text[: len(text) - len(digits)] + digits[2:], {"o": 8, "x": 16, "b": 2}[digits[1].lower()])
     elif _MAX_DIGITS and len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
         return None
     else:
@@ -68,7 +76,7 @@ def _float(text: str) -> float:
         return float("-inf") if lowered.startswith("-") else float("inf")
     if lowered == ".nan":
         return float("nan")
-    return float(text)
+    return float(text.replace("_", ""))
 
 
 class CoreConstructor(BaseConstructor):

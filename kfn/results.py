@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from kfn import selectors
 from kfn.numbers import MAX_INT, whole_number
-from kfn.yamlio import scalar
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -28,17 +27,17 @@ def field_path(*parts: Any) -> str:
 
 
 def _text(value: Any) -> str:
-    """A resourceRef or file field as a string, as kpt's Result reads it: a scalar's YAML text, else ""."""
-    if isinstance(value, str):
-        return str(value)  # a plain str, also for PlainStr (its source text may read as a number)
-    if isinstance(value, (int, float)):
-        return scalar(value)
-    return ""
+    """A resourceRef or file field as kpt's Result reads it, a string: "" where the item has no string.
+
+    An unquoted ``name: 0777`` is a number (an invalid name): yaml-rs does not keep its text, so
+    both backends leave it out rather than write 777 from one and 0777 from the other.
+    """
+    return str(value) if isinstance(value, str) else ""  # str(): a plain str, no PlainStr text nor TaggedStr tag
 
 
 def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[str, Any]:
     meta = selectors.metadata(item)
-    ref = {"apiVersion": _text(item.get("apiVersion")), "kind": selectors.kind_of(item), "name": _text(meta.get("name"))}
+    ref = {"apiVersion": _text(item.get("apiVersion")), "kind": _text(selectors.kind_of(item)), "name": _text(meta.get("name"))}
     namespace = _text(meta.get("namespace"))
     if namespace:
         ref["namespace"] = namespace

@@ -73,7 +73,7 @@ def tag_text(tag: str) -> str:
 # emitter quotes them (rule 10). Loose on purpose: quoting too much is harmless.
 AMBIGUOUS = re.compile(
     r"""(?:y|yes|n|no|true|false|on|off|null|~|<<|=
-        |[-+]?\.?[0-9][0-9_:.]*(?:[eE][-+]?[0-9_]+)?
+        |[-+]?[._]*[0-9][0-9_:.]*(?:[eE][-+_]*[0-9_]+)?
         |[-+]?0[xob][0-9a-f_]+
         |[-+]?\.(?:inf|nan)
         |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[tT \t].*)?

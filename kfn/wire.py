@@ -226,7 +226,8 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
     if split is None:
         return None
     chunks, n = split
-    header = parse(text[1:start] + text[end:])
+    rest = text[1:start] + text[end:]
+    header = parse(rest, exact="!" in rest)  # a tag (!!set) read as the whole-parse path reads it
     _check_resource_list(header)
     items = _parse_chunks(region, chunks, exact_if)
     if items is None:

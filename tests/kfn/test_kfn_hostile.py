@@ -61,7 +61,7 @@ def test_a_duplicate_ip_on_a_service_with_null_metadata_is_reported(order: str, 
     assert code == 1 and "LoadBalancer IP 10.0.0.1 is already used by Service" in out
 
 
-@pytest.mark.parametrize(("name", "written"), [("[x]", 'name: ""'), ("{a: 1}", 'name: ""'), ("0777", 'name: "0777"'), ("1", 'name: "1"'), ("true", 'name: "true"')])
+@pytest.mark.parametrize(("name", "written"), [("[x]", 'name: ""'), ("{a: 1}", 'name: ""'), ("0777", 'name: ""'), ("1", 'name: ""'), ("true", 'name: ""'), ("'0777'", 'name: "0777"')])
 def test_result_references_are_strings(name: str, written: str, backend: str) -> None:
     """kpt reads resourceRef fields into strings: a list there fails the whole pipeline."""
     item = GPU_ITEM.replace("name: gpu", f"name: {name}").replace('"1"', '"x"').replace("  metadata:\n", "  metadata:\n    namespace: [ns]\n")
