@@ -195,9 +195,10 @@ def lb_ips(item: dict) -> Iterator[tuple[str, tuple]]:
     """Every LoadBalancer IP a Service asks for, in any of the four forms, with the field it sits in."""
     notes = selectors.annotations(item)
     for name in LB_IP_ANNOTATIONS:
-        for ip in str(notes.get(name, "")).split(","):
-            if ip.strip():
-                yield ip.strip(), ("metadata", "annotations", name)
+        listed = [ip.strip() for ip in str(notes.get(name, "")).split(",")]
+        for ip in dict.fromkeys(listed):  # "10.0.0.1,10.0.0.1" is one IP in one field: one result at most
+            if ip:
+                yield ip, ("metadata", "annotations", name)
     spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
     if spec.get("loadBalancerIP"):
         yield str(spec["loadBalancerIP"]).strip(), ("spec", "loadBalancerIP")

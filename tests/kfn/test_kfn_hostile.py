@@ -220,3 +220,13 @@ def test_a_tagged_container_kfn_edits_keeps_its_tag(backend: str) -> None:
     pvc = "- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata:\n    name: p\n    labels: !custom {a: b}\n    annotations:\n      ai-gitops.dev/data-class: models\n"
     out, _ = run(HEAD + pvc)
     assert "    labels: !custom\n      a: b\n      backup.velero.io/backup-tier: GFS\n" in out
+
+
+def test_an_ip_listed_twice_in_one_field_is_one_result(backend: str) -> None:
+    """Found by the oracle: "10.0.0.1,10.0.0.1" gave the same result twice."""
+    services = "".join(
+        f"- apiVersion: v1\n  kind: Service\n  metadata:\n    name: {name}\n    annotations:\n      lbipam.cilium.io/ips: {ips}\n"
+        for name, ips in (("a", "10.0.0.1"), ("b", "10.0.0.1,10.0.0.1"))
+    )
+    out, code = run(HEAD + services)
+    assert code == 1 and out.count("LoadBalancer IP 10.0.0.1 is already used") == 1
