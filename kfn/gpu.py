@@ -21,7 +21,8 @@ def gpu_count(value: str) -> int:
 
 def _missing_tolerations(existing: list, wanted: tuple) -> list:
     """Each wanted toleration whose key+effect is not tolerated yet (existing ones win)."""
-    seen = {(t.get("key"), t.get("effect")) for t in existing if isinstance(t, dict)}
+    # A list, not a set: a wrong-typed key or effect (``key: [a]``) is unhashable, and matches nothing.
+    seen = [(t.get("key"), t.get("effect")) for t in existing if isinstance(t, dict)]
     return [dict(t) for t in wanted if (t.get("key"), t.get("effect")) not in seen]
 
 
