@@ -66,7 +66,9 @@ def _split_items(region: str) -> tuple[list[str], int] | None:
     """Cut the body of a block ``items:`` sequence into one text per entry.
 
     Patterns start with a literal newline (the region gets one in front) so the
-    regex engine can skip ahead instead of testing every position.
+    regex engine can skip ahead instead of testing every position. ``region``
+    runs from the ``items:`` line to the next top-level line (``_TOP_LEVEL``), so
+    it holds no line at column 0 that is not an entry, comment or blank.
     """
     text = "\n" + region
     first = re.search(r"\n( *)-[ \n]", text)
@@ -75,7 +77,7 @@ def _split_items(region: str) -> tuple[list[str], int] | None:
     n = len(first.group(1))
     if n and re.search(r"\n {0,%d}[^ \n#]" % (n - 1), text):
         return None  # something less indented than the entries
-    if re.search(r"\n {%d}(?!-[ \n])[^ \n#]" % n, text):
+    if n and re.search(r"\n {%d}(?!-[ \n])[^ \n#]" % n, text):  # at column 0 ruled out by the caller's cut
         return None  # something at the entries' indent that is not an entry
     starts = [m.start() for m in re.finditer(r"\n {%d}-[ \n]" % n, text)]  # == line start in region
     starts[0] = 0  # leading comments travel with the first item
