@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kfn import selectors
+from kfn import deprecated, selectors
 from kfn.backup import classified_claims
 from kfn.config import DATA_CLASSES, VENDORS, Config
 from kfn.gpu import gpu_count
@@ -310,6 +310,68 @@ def _unknown_data_class(item: dict, value: str, path: tuple) -> Result:
     return result(item, "error", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS))
 
 
+def config_warnings(items: list[dict], config: Config) -> list[Result]:
+    """The warnings about the functionConfig itself (deprecated forms in it), whatever the items."""
+    return [dict(found) for found in config.warnings]
+
+
+class _DeprecatedUse:
+    """One warning per deprecated default (``kfn.deprecated``) the items use, at the first item using it.
+
+    Whether kfn added the default to that item or an earlier run did does not matter: the same input
+    and kfn's own output give the same warnings (a second run reports what the first did).
+
+    Once each default the config leaves to kfn has been reported (or none is left), ``done``.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.profiles = set(config.defaulted.profiles)
+        self.tiers = set(config.defaulted.tiers)
+        self.node_selector = config.defaulted.node_selector
+        self.done = not (self.profiles or self.tiers or self.node_selector)
+
+    def add(self, item: dict) -> list[Result]:
+        out = []
+        if selectors.is_workload(item):
+            out += self._workload(item)
+        for path, _, data_class in classified_claims(item) if self.tiers else ():
+            if data_class in self.tiers:
+                self.tiers.discard(data_class)
+                message = deprecated.tier_message(data_class, self.config.backup.tiers[data_class])
+                out.append(result(item, "warning", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS)))
+        self.done = not (self.profiles or self.tiers or self.node_selector)
+        return out
+
+    def _workload(self, item: dict) -> list[Result]:
+        out = []
+        profile = selectors.marker(item, selectors.MARKER_PROBES)
+        if profile in self.profiles:
+            self.profiles.discard(profile)
+            out.append(result(item, "warning", deprecated.profile_message(profile), ("metadata", "annotations", selectors.MARKER_PROBES)))
+        count = selectors.marker(item, selectors.MARKER_GPU)
+        if self.node_selector and count is not None and _is_gpu_count(count):
+            self.node_selector = False
+            gpu = self.config.gpu
+            message = deprecated.node_selector_message(gpu.vendor, gpu.resource, gpu.node_selector)
+            out.append(result(item, "warning", message, (*selectors.pod_spec_path(item), "nodeSelector")))
+        return out
+
+
+def _is_gpu_count(value: str) -> bool:
+    try:
+        gpu_count(value)
+    except ValueError:
+        return False
+    return True
+
+
+def deprecated_defaults(items: list[dict], config: Config) -> list[Result]:
+    """A warning for each deprecated default the items rely on (a built-in profile, tier or node selector)."""
+    use = _DeprecatedUse(config)
+    return [found for item in items if not use.done and selectors.has_markers(item) for found in use.add(item)]
+
+
 _WORKLOADS = frozenset(selectors.WORKLOAD_KINDS)
 _CLAIM_HOLDERS = frozenset(("PersistentVolumeClaim", "StatefulSet"))
 
@@ -317,6 +379,7 @@ _CLAIM_HOLDERS = frozenset(("PersistentVolumeClaim", "StatefulSet"))
 # results. ``Checker`` runs them all in one pass and hands each check only those kinds
 # (tests/kfn/test_kfn_api.py holds it to running each of these over its subset).
 CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | None], ...] = (
+    (config_warnings, None),
     (unknown_markers, None),
     (bare_gpu, _WORKLOADS),
     (gpu_requests_match_limits, _WORKLOADS),
@@ -324,6 +387,7 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
     (backup_label_contradicts_class, _CLAIM_HOLDERS),
     (gpu_budget, _WORKLOADS),
     (duplicate_lb_ips, frozenset(("Service",))),
+    (deprecated_defaults, _WORKLOADS | _CLAIM_HOLDERS),
 )
 
 
@@ -340,6 +404,7 @@ class Checker:
         self._parsers = _marker_parsers(config)
         self._budget = _GpuBudget(config)
         self._lb_ips = _LoadBalancerIps()
+        self._deprecated_use = _DeprecatedUse(config)
         # One list per entry of CHECKS, in its order.
         self._unknown: list[Result] = []
         self._bare: list[Result] = []
@@ -348,6 +413,7 @@ class Checker:
         self._backup: list[Result] = []
         self._over_budget: list[Result] = []
         self._duplicate_ips: list[Result] = []
+        self._deprecated: list[Result] = []
 
     def add(self, item: Any) -> None:
         """Check one resource (kfn skips what ``selectors.is_skipped`` names, rule 5)."""
@@ -357,6 +423,8 @@ class Checker:
         kind = selectors.kind_of(item)
         if selectors.has_markers(item, selectors.ALL_MARKERS):
             self._unknown += _unknown_markers_in(item, self._parsers)
+            if not self._deprecated_use.done and selectors.has_markers(item):
+                self._deprecated += self._deprecated_use.add(item)
         if kind in _WORKLOADS:
             spec = selectors.pod_spec(item)
             maps = _resource_maps(item, spec)
@@ -372,7 +440,10 @@ class Checker:
             self._duplicate_ips += self._lb_ips.add(item)
 
     def results(self) -> list[Result]:
-        return self._unknown + self._bare + self._requests + self._emptydir + self._backup + self._over_budget + self._duplicate_ips
+        return (
+            config_warnings([], self.config) + self._unknown + self._bare + self._requests + self._emptydir
+            + self._backup + self._over_budget + self._duplicate_ips + self._deprecated
+        )
 
 
 def run(items: list[dict], config: Config) -> list[Result]:

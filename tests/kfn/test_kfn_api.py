@@ -39,7 +39,8 @@ def test_process_is_pure_and_keeps_unchanged_items_identical() -> None:
     assert [t["metadata"]["labels"] for t in out[2]["spec"]["volumeClaimTemplates"]] == [
         {"backup.velero.io/backup-tier": "GFS"}, {"x": "y", "backup.velero.io/backup-tier": "GFS"}]
     assert out[3]["metadata"]["labels"] == {"backup.velero.io/backup-tier": "GFS"}
-    assert results == []
+    assert [r["severity"] for r in results] == ["warning"] * 4  # the deprecated defaults Config() takes (kfn.deprecated)
+    assert results == core.process(out, Config())[1]  # the same on kfn's own output
     again, _ = core.process(out, Config())
     assert all(a is b for a, b in zip(again, out))  # idempotent: a second pass changes nothing
 
@@ -52,6 +53,7 @@ def test_checks_run_on_an_already_rendered_list() -> None:
     assert [(r["severity"], r["field"]["path"]) for r in found] == [
         ("error", 'metadata.annotations["ai-gitops.dev/gpu"]'),
         ("error", "spec.template.spec.containers[0].resources.limits.gpu"),
+        ("warning", 'metadata.annotations["ai-gitops.dev/probes"]'),  # "ollama" from the deprecated built-ins
     ]
     assert found[0]["resourceRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"}
 
