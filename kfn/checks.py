@@ -123,10 +123,13 @@ def emptydir_model_data(items: list[dict], config: Config) -> list[Result]:
     return [found for item in items for found in _emptydir_in(item, selectors.pod_spec(item))]
 
 
-def _backup_label_in(item: dict, config: Config) -> list[Result]:
+def _backup_label_in(item: dict, config: Config, use: _DeprecatedUse | None = None) -> list[Result]:
+    """The contradicting labels of an item's claims; ``use`` also sees each claim's data class (one walk)."""
     label = config.backup.label
     out = []
     for path, claim, data_class in classified_claims(item):
+        if use is not None and data_class in use.tiers:
+            use.tier_used(item, path, data_class)
         tier = config.backup.tiers.get(data_class)
         meta = claim.get("metadata") if isinstance(claim.get("metadata"), dict) else {}
         labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
@@ -329,33 +332,30 @@ class _DeprecatedUse:
         self.profiles = set(config.defaulted.profiles)
         self.tiers = set(config.defaulted.tiers)
         self.node_selector = config.defaulted.node_selector
-        self.done = not (self.profiles or self.tiers or self.node_selector)
+        self.found: list[Result] = []
 
-    def add(self, item: dict) -> list[Result]:
-        out = []
-        if selectors.is_workload(item):
-            out += self._workload(item)
-        for path, _, data_class in classified_claims(item) if self.tiers else ():
-            if data_class in self.tiers:
-                self.tiers.discard(data_class)
-                message = deprecated.tier_message(data_class, self.config.backup.tiers[data_class])
-                out.append(result(item, "warning", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS)))
-        self.done = not (self.profiles or self.tiers or self.node_selector)
-        return out
+    @property
+    def done(self) -> bool:
+        return not (self.profiles or self.tiers or self.node_selector)
 
-    def _workload(self, item: dict) -> list[Result]:
-        out = []
-        profile = selectors.marker(item, selectors.MARKER_PROBES)
-        if profile in self.profiles:
+    def workload(self, item: dict, notes: dict) -> None:
+        """A workload's probes and GPU markers (``notes``: its annotations)."""
+        profile = selectors.marker_in(notes, selectors.MARKER_PROBES) if self.profiles else None
+        if profile in self.profiles and selectors.is_workload(item):
             self.profiles.discard(profile)
-            out.append(result(item, "warning", deprecated.profile_message(profile), ("metadata", "annotations", selectors.MARKER_PROBES)))
-        count = selectors.marker(item, selectors.MARKER_GPU)
-        if self.node_selector and count is not None and _is_gpu_count(count):
+            self.found.append(result(item, "warning", deprecated.profile_message(profile), ("metadata", "annotations", selectors.MARKER_PROBES)))
+        count = selectors.marker_in(notes, selectors.MARKER_GPU) if self.node_selector else None
+        if count is not None and _is_gpu_count(count) and selectors.is_workload(item):
             self.node_selector = False
             gpu = self.config.gpu
             message = deprecated.node_selector_message(gpu.vendor, gpu.resource, gpu.node_selector)
-            out.append(result(item, "warning", message, (*selectors.pod_spec_path(item), "nodeSelector")))
-        return out
+            self.found.append(result(item, "warning", message, (*selectors.pod_spec_path(item), "nodeSelector")))
+
+    def tier_used(self, item: dict, path: tuple, data_class: str) -> None:
+        """A claim of ``data_class`` (one of ``tiers``) at ``path`` in ``item``."""
+        self.tiers.discard(data_class)
+        message = deprecated.tier_message(data_class, self.config.backup.tiers[data_class])
+        self.found.append(result(item, "warning", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS)))
 
 
 def _is_gpu_count(value: str) -> bool:
@@ -369,7 +369,15 @@ def _is_gpu_count(value: str) -> bool:
 def deprecated_defaults(items: list[dict], config: Config) -> list[Result]:
     """A warning for each deprecated default the items rely on (a built-in profile, tier or node selector)."""
     use = _DeprecatedUse(config)
-    return [found for item in items if not use.done and selectors.has_markers(item) for found in use.add(item)]
+    for item in items:
+        if use.done:
+            break
+        kind = selectors.kind_of(item)
+        if kind in _WORKLOADS:
+            use.workload(item, selectors.annotations(item))
+        if kind in _CLAIM_HOLDERS and use.tiers:
+            _backup_label_in(item, config, use)
+    return use.found
 
 
 _WORKLOADS = frozenset(selectors.WORKLOAD_KINDS)
@@ -413,7 +421,6 @@ class Checker:
         self._backup: list[Result] = []
         self._over_budget: list[Result] = []
         self._duplicate_ips: list[Result] = []
-        self._deprecated: list[Result] = []
 
     def add(self, item: Any) -> None:
         """Check one resource (kfn skips what ``selectors.is_skipped`` names, rule 5)."""
@@ -421,10 +428,11 @@ class Checker:
             return
         config = self.config
         kind = selectors.kind_of(item)
+        use = self._deprecated_use
         if selectors.has_markers(item, selectors.ALL_MARKERS):
             self._unknown += _unknown_markers_in(item, self._parsers)
-            if not self._deprecated_use.done and selectors.has_markers(item):
-                self._deprecated += self._deprecated_use.add(item)
+            if kind in _WORKLOADS and (use.profiles or use.node_selector):
+                use.workload(item, selectors.annotations(item))
         if kind in _WORKLOADS:
             spec = selectors.pod_spec(item)
             maps = _resource_maps(item, spec)
@@ -435,14 +443,14 @@ class Checker:
             if not self._budget.done:
                 self._over_budget += self._budget.add(item, maps)
         if kind in _CLAIM_HOLDERS:
-            self._backup += _backup_label_in(item, config)
+            self._backup += _backup_label_in(item, config, use if use.tiers else None)
         if kind == "Service":
             self._duplicate_ips += self._lb_ips.add(item)
 
     def results(self) -> list[Result]:
         return (
             config_warnings([], self.config) + self._unknown + self._bare + self._requests + self._emptydir
-            + self._backup + self._over_budget + self._duplicate_ips + self._deprecated
+            + self._backup + self._over_budget + self._duplicate_ips + self._deprecated_use.found
         )
 
 
