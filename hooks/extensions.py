@@ -13,6 +13,8 @@ rendered. It is looked up when a template calls it: cookiecutter renders the pro
 `deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
 answers switch on, decided once in hooks/answers.py for every file.
 
+`node_selector`: the gpu_node_selector answer (`key=value,...`) as a mapping.
+
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
 """
@@ -27,7 +29,7 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, load_catalog, nth_pool_address  # noqa: E402
+from answers import active_layers, deployed, load_catalog, node_selector, nth_pool_address  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
@@ -64,3 +66,4 @@ class TemplateGlobals(Extension):
         environment.globals["deployed_services"] = deployed_services
         environment.globals["layers"] = active_layers
         environment.filters["lb_pool_ip"] = nth_pool_address
+        environment.filters["node_selector"] = node_selector

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from kfn import selectors
+from kfn import api
 from tools.manifests import Manifest
 from tools.validate import catalog
 from tools.validate.policy import STAGE
@@ -49,10 +49,10 @@ def check(applied: list[Manifest], services: dict) -> list[Problem]:
     known_moving = catalog.unpinned_images(services)
     out = []
     for m in applied:
-        spec = selectors.pod_spec(m.doc) if selectors.is_workload(m.doc) else None
-        base = ".".join(selectors.pod_spec_path(m.doc)) if spec is not None else ""
+        spec = api.pod_spec(m.doc) if api.is_workload(m.doc) else None
+        base = ".".join(api.pod_spec_path(m.doc)) if spec is not None else ""
         for field in ("initContainers", "containers"):
-            for container in selectors.containers(spec or {}, field):
+            for container in api.containers(spec or {}, field):
                 image = container.get("image")
                 found = reference_problem(image)
                 if found:
