@@ -57,15 +57,16 @@ class Change:
         return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
 
-def masked(doc: dict, other: dict | None) -> str:
-    """A Secret as YAML with every value replaced by a marker that says whether it differs from ``other``."""
+def masked(doc: dict, before: dict | None) -> str:
+    """A Secret as YAML with every value replaced by a marker; on the working tree's side (``before`` is
+    BASE's copy) the marker says whether the value differs from BASE's."""
     shown = {k: v for k, v in doc.items() if k != "sops"}
     for field in SECRET_FIELDS:
         values = doc.get(field)
         if isinstance(values, dict):
-            theirs = (other or {}).get(field) or {}
+            theirs = (before or {}).get(field) or {}
             shown[field] = {
-                key: "<masked>" if other is None or theirs.get(key) == value else "<masked, changed>"
+                key: "<masked>" if before is None or theirs.get(key) == value else "<masked, changed>"
                 for key, value in values.items()
             }
     return yaml.safe_dump(shown, sort_keys=True, default_flow_style=False)
@@ -83,12 +84,13 @@ def objects(files: dict[str, str]) -> dict[Key, tuple[dict, str]]:
     return found
 
 
-def shown(entry: tuple[dict, str] | None, other: tuple[dict, str] | None) -> list[str]:
+def shown(entry: tuple[dict, str] | None, before: tuple[dict, str] | None = None) -> list[str]:
+    """An object's lines as the diff shows them (``before``: BASE's copy, when this is the working tree's)."""
     if entry is None:
         return []
     doc, text = entry
     if doc.get("kind") == "Secret":
-        text = masked(doc, other[0] if other else None)
+        text = masked(doc, before[0] if before else None)
     return text.splitlines()
 
 
@@ -97,7 +99,7 @@ def compare(base: dict[str, str], work: dict[str, str], base_name: str) -> list[
     changes = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        old_lines, new_lines = shown(old, new), shown(new, old)
+        old_lines, new_lines = shown(old), shown(new, old)
         if old is not None and new is not None and old_lines == new_lines:
             continue
         verb = "added" if old is None else "removed" if new is None else "changed"

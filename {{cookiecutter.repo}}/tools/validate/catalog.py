@@ -1,5 +1,5 @@
 """The policy stage's catalog checks: every container of a catalogued service runs the catalog's image
-for this repo's GPU vendor (what `make render` sets), and no GPU goes to an image without a backend for
+for this repo's GPU vendor and every catalogued claim has its size (what `make render` sets), and no GPU goes to an image without a backend for
 its vendor. Workloads the catalog does not own are judged by their image when it is a catalogued one;
 other images are the user's own and not judged."""
 
@@ -16,8 +16,10 @@ from tools.validate.problems import Problem
 STAGE = "policy"
 
 
-def where(path: tuple) -> str:
-    return ".".join(str(p) for p in path)
+def where(path: tuple, container: dict) -> str:
+    """spec.template.spec.containers[name]: the field path as the other policy checks write it."""
+    *pod, field, _ = path
+    return ".".join(map(str, pod)) + f".{field}[{container.get('name')}]"
 
 
 def check_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
@@ -26,8 +28,21 @@ def check_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
     for m, service, path, container in catalog.containers(applied):
         wanted, image = catalog.image(service), container.get("image")
         if image != wanted:
-            out.append(Problem(m.file, m.ident, f"{where(path)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} (services.{service}.images.{catalog.vendor}.image)",
+            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} (services.{service}.images.{catalog.vendor}.image)",
                                f"change the image in {CATALOG} only, then `make render`", STAGE))
+    return out
+
+
+def check_sizes(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
+    """A rendered claim whose size is not the catalog's (its volume's size, or the answer it names)."""
+    sizes = catalog.claim_sizes()
+    out = []
+    for m in applied:
+        if m.kind == "PersistentVolumeClaim" and m.name in sizes:
+            size = (((m.doc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+            if size != sizes[m.name]:
+                out.append(Problem(m.file, m.ident, "spec.resources.requests.storage", f"claim {m.name}: requests {size} but {CATALOG} sizes it {sizes[m.name]}",
+                                   f"change the size in {CATALOG} (or the answer its size_answer names), then `make render`", STAGE))
     return out
 
 
@@ -36,11 +51,11 @@ def check_gpu_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]
     or the server crash-loops looking for its runtime. A catalogued service is judged by its entry whatever
     image it runs; any other workload by its image when the catalog lists that image."""
     by_image = catalog.gpu_vendors_by_image()
-    owned = {(m.identity, where(path)): service for m, service, path, _ in catalog.containers(applied)}
+    owned = {(m.identity, path): service for m, service, path, _ in catalog.containers(applied)}
     out = []
     for m in applied:
         for path, container in selectors.all_containers(m.doc):
-            service = owned.get((m.identity, where(path)))
+            service = owned.get((m.identity, path))
             image = str(container.get("image"))
             if service is None and image not in by_image:
                 continue
@@ -51,7 +66,7 @@ def check_gpu_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]
                     continue
                 subject = f"service {service}: image {image}" if service else f"image {image}"
                 can = ", ".join(sorted(can_use)) or "no GPU vendor"
-                out.append(Problem(m.file, m.ident, f"{where(path)}.resources.limits.{resource}", f"{subject} has no {vendor} GPU backend ({CATALOG} lists {can}), so the GPU it holds is never used",
+                out.append(Problem(m.file, m.ident, f"{where(path, container)}.resources.limits.{resource}", f"{subject} has no {vendor} GPU backend ({CATALOG} lists {can}), so the GPU it holds is never used",
                                    f"remove the GPU (the ai-gitops.dev/gpu marker) or use the catalog's {vendor} image for this service", STAGE))
     return out
 
@@ -68,7 +83,7 @@ def check(applied: list[Manifest], catalog: Catalog | CatalogError) -> list[Prob
     try:
         if isinstance(catalog, CatalogError):
             raise catalog
-        return check_images(applied, catalog) + check_gpu_images(applied, catalog)
+        return check_images(applied, catalog) + check_sizes(applied, catalog) + check_gpu_images(applied, catalog)
     except CatalogError as err:
         file, _, why = str(err).partition(": ")
         return [Problem(file, "-", "-", why, "fix the entry it names, then `make render`", STAGE)]
