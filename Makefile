@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test fuzz bench clean
+.PHONY: demo test test-all fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ demo: $(STAMP)
 	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
 	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
+# `make test` leaves out the tests marked slow (pyproject.toml); `make test-all` runs everything.
 test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt).

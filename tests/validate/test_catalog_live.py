@@ -135,3 +135,28 @@ def test_diff_names_a_base_that_is_not_a_commit(repo):
     assert result.returncode != 0
     assert "diff: BASE=no-such-ref: not a commit in this repository" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_readme_change_a_version_runs_as_written(repo):
+    repo.edit(CATALOG, f'image: "{OLLAMA}", backend: cuda', f'image: "{BUMPED}", backend: cuda')
+    result = repo.run_block(repo.readme_block("Change a version"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "validate: OK" in result.stdout and "+        image: ollama/ollama:0.33.1" in result.stdout
+    assert repo.run("git", "status", "--porcelain").stdout == ""
+    assert image_of(repo, f"{APPS}/deployment-ollama.yaml") == BUMPED
+
+
+def test_readme_review_a_pull_request_runs_as_written(repo, tmp_path):
+    """A branch pushed to origin, reviewed from a clone of it as the README says."""
+    origin = tmp_path / "origin.git"
+    assert repo.run("git", "clone", "-q", "--bare", ".", str(origin)).returncode == 0
+    repo.run("git", "remote", "add", "origin", str(origin))
+    repo.run("git", "switch", "-q", "-c", "bump")
+    repo.edit(CATALOG, f'image: "{OLLAMA}", backend: cuda', f'image: "{BUMPED}", backend: cuda')
+    repo.render()
+    repo.run_block("git add -A && git commit -qm bump && git push -q origin bump && git switch -q main")
+    block = repo.readme_block("Review a pull request")
+    assert "git switch BRANCH" in block
+    result = repo.run_block(block.replace("BRANCH", "bump"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "- changed Deployment ai/ollama\n" in result.stdout and f"+        image: {BUMPED}" in result.stdout
