@@ -88,6 +88,10 @@ class Catalog:
                     vendors.add(vendor)
         return found
 
+    def unpinned_images(self) -> set[str]:
+        """The images of services whose upstream publishes only a moving tag (the catalog's `unpinned`)."""
+        return {str(run.get("image")) for s in self.services.values() if s.get("unpinned") for run in (s.get("images") or {}).values()}
+
     def gpu_vendors(self, service: str) -> set[str]:
         """The vendors whose GPU ``service``'s images have a backend for."""
         images = self.services[service].get("images") or {}
