@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test test-fast fuzz oracle bench clean
+.PHONY: demo test test-all test-fast fuzz oracle bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,13 @@ demo: $(STAMP)
 	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
 	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
-# make test: every tier that runs on this machine in a few minutes. make test-fast: kfn and the
-# pure-Python units, no cookiecutter bake (the `bake` tier, tests/conftest.py), for the edit-test loop.
+# make test: every tier that runs on this machine in a few minutes (not the tests marked slow).
+# make test-all: everything. make test-fast: kfn and the pure-Python units, no cookiecutter bake
+# (the `bake` tier, tests/conftest.py), for the edit-test loop.
 test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -47,10 +47,17 @@ RESERVED_CLUSTER_NAMES = ("base", "rendered")
 Check = Callable[[str], "str | None"]
 
 
-@lru_cache(maxsize=None)
 def load_catalog(path: Path) -> dict:
-    """The service catalog at `path` (`{{cookiecutter.repo}}/catalog/services.yaml` in the template)."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The service catalog at `path` (`{{cookiecutter.repo}}/catalog/services.yaml` in the template), read
+    afresh on every call: `cruft update` bakes the old and the new template commit from the same path in
+    one process, so anything keyed by the path would hand the new bake the old catalog."""
+    return parse_catalog(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def parse_catalog(text: str) -> dict:
+    """Parsed once per distinct content (a bake renders dozens of files that each ask for it)."""
+    return yaml.safe_load(text)
 
 
 def boolean_answers(catalog: Mapping) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from kfn import api
+from tools.catalog import Catalog, CatalogError
 from tools.validate import catalog
 from tools.validate.problems import Problem
 from tools.validate.quantity import quantity
@@ -314,23 +315,6 @@ def resource_problems(container: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def check_gpu_images(applied: list[Manifest], services: dict) -> list[Problem]:
-    """A GPU given to an image without a backend for that vendor sits idle while the work runs on the CPU,
-    or the server crash-loops looking for its runtime: judged from the catalog's images and backends."""
-    backends = catalog.gpu_vendors_by_image(services)
-    out = []
-    for m, where, container in workload_containers(applied):
-        image = str(container.get("image"))
-        for resource in (container.get("resources") or {}).get("limits") or {}:
-            vendor = catalog.resource_vendor(str(resource))
-            if vendor is None or image not in backends or vendor in backends[image]:
-                continue
-            can = ", ".join(sorted(backends[image])) or "no GPU vendor"
-            out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", f"image {image} has no {vendor} GPU backend ({catalog.CATALOG} lists {can}), so the GPU it holds is never used",
-                               f"remove the GPU (the ai-gitops.dev/gpu marker) or use the catalog's {vendor} image for this service", STAGE))
-    return out
-
-
 # --- pod hardening ----------------------------------------------------------------
 
 HARDENING_FIX = ("set the container's securityContext: allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} "
@@ -419,7 +403,7 @@ def kfn_problems(applied: list[Manifest], config: api.Config) -> list[Problem]:
     return out
 
 
-def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest], services: dict) -> list[Problem]:
+def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest], facts: Catalog | CatalogError) -> list[Problem]:
     out = []
     for cluster, applied in sorted(applied_by_cluster.items()):
         config, problems = cluster_config(sources, cluster)
@@ -431,5 +415,5 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(check_network_policies(applied))
         out.extend(check_hardening(applied))
         out.extend(check_workloads(applied, config))
-        out.extend(check_gpu_images(applied, services))
+        out.extend(catalog.check(applied, facts))
     return out
