@@ -126,7 +126,9 @@ def test_speech_to_text_runs_float16_on_a_gpu_and_int8_on_the_cpu(vendor_bake):
     assert (env["WHISPER__INFERENCE_DEVICE"], env["WHISPER__COMPUTE_TYPE"]) == (("cuda", "float16") if gpu else ("cpu", "int8"))
 
 
-def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
+def test_gatus_checks_every_service_through_its_service_dns_name(vendor_bake):
+    """Never through a LoadBalancer IP: plain NetworkPolicy may drop hairpin traffic to it, and the
+    egress rules allow Gatus only the in-cluster flows to each service's pods."""
     answers, ns = vendor_bake.answers, vendor_bake.answers["namespace"]
     config = yaml.safe_load(vendor_bake.of_kind("ConfigMap")["gatus-config"]["data"]["config.yaml"])
     urls = {(e["group"], e["name"]): e["url"] for e in config["endpoints"]}
@@ -134,13 +136,13 @@ def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
     for name, service in deployed(answers).items():
         if name == "gatus":
             continue
-        ui = service["ip_answer"] and answers["exposure"] == "loadbalancer"
-        hosts = {"api": f"{name}.{ns}.svc.cluster.local", **({"ui": answers[service["ip_answer"]]} if ui else {})}
-        for group, host in hosts.items():
-            http = service["probes"]["protocol"] == "http"
-            path = service["probes"]["readiness"] if http else ""
-            expected[(group, name)] = f"{'http' if http else 'tcp'}://{host}:{service['service_port']}{path}"
+        http = service["probes"]["protocol"] == "http"
+        path = service["probes"]["readiness"] if http else ""
+        group = "ui" if service["ip_answer"] else "api"
+        expected[(group, name)] = f"{'http' if http else 'tcp'}://{name}.{ns}.svc.cluster.local:{service['service_port']}{path}"
     assert urls == expected
+    lb_ips = {answers[s["ip_answer"]] for s in deployed(answers).values() if s["ip_answer"]}
+    assert not [url for url in urls.values() if any(f"/{ip}:" in url for ip in lb_ips)]
 
 
 def test_readme_access_table_lists_every_deployed_service(vendor_bake):
