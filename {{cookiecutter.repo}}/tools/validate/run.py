@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from tools.validate import catalog, drift, flux, policy, schema, secrets
+from tools.validate import catalog, drift, flux, images, policy, schema, secrets
 from tools.validate.problems import Problem
 from tools.manifests import RENDERED, Manifest
 from tools.validate.repo import Repo
@@ -44,12 +44,17 @@ class Context:
         return self.repo.all_manifests([p for p in self.repo.yaml_files_under(self.repo.path("kubernetes")) if not p.is_relative_to(rendered)])
 
 
+def policy_stage(c: Context) -> list[Problem]:
+    services = catalog.load(c.repo.root)
+    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services)
+
+
 CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
     "flux": lambda c: flux.check(c.flux),
     "drift": lambda c: drift.check(c.repo),
     "secrets": lambda c: secrets.check(c.repo, c.applied(), c.age_key),
     "schema": lambda c: schema.check(c.applied(), c.kubernetes_version, c.repo.root),
-    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources(), catalog.load(c.repo.root)),
+    "policy": policy_stage,
 }
 
 
