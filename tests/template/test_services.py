@@ -242,3 +242,18 @@ def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     assert "echo" in daily["spec"]["template"]["orLabelSelectors"][1]["matchExpressions"][0]["values"]
     validate = baked.make("validate")
     assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+def test_readme_states_sdnexts_driver_requirement_only_where_it_holds_a_gpu(vendor_bake):
+    """sdnext-cuda:latest moved to a CUDA 13 torch (driver >= 580); where SD.Next runs on the CPU no driver
+    is involved, and pinning a CUDA image's digest is not the advice an AMD or Intel user needs."""
+    readme = (vendor_bake.path / "README.md").read_text()
+    sd = CATALOG["stable-diffusion"]
+    if vendor_bake.answers["enable_stable_diffusion"] is not True:
+        assert "SD.Next) publishes only" not in readme
+        return
+    run = sd["images"][vendor_bake.answers["gpu_vendor"]]
+    on_gpu = run["backend"] != "cpu"
+    assert ("NVIDIA driver 580 or newer" in readme) == on_gpu
+    assert ("sdnext-cuda@sha256" in readme) == on_gpu
+    assert on_gpu == (vendor_bake.answers["gpu_vendor"] == "nvidia")
