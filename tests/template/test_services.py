@@ -257,3 +257,15 @@ def test_readme_states_sdnexts_driver_requirement_only_where_it_holds_a_gpu(vend
     assert ("NVIDIA driver 580 or newer" in readme) == on_gpu
     assert ("sdnext-cuda@sha256" in readme) == on_gpu
     assert on_gpu == (vendor_bake.answers["gpu_vendor"] == "nvidia")
+
+
+def test_intel_ollamas_vram_limit_is_documented_not_worked_around(vendor_bake):
+    """Vulkan gives free VRAM only to CAP_PERFMON (ollama docs/gpu.mdx@v0.32.15); the namespace enforces
+    PodSecurity baseline, which rejects a pod adding PERFMON, so the README says what Ollama does without it."""
+    vulkan = CATALOG["ollama"]["images"][vendor_bake.answers["gpu_vendor"]]["backend"] == "vulkan"
+    readme = (vendor_bake.path / "README.md").read_text()
+    assert ("`CAP_PERFMON`" in readme) == vulkan
+    ollama = container(vendor_bake.of_kind("Deployment")["ollama"])
+    assert ollama["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    namespace = next(d for d in vendor_bake.resources if d["kind"] == "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
