@@ -11,11 +11,12 @@ from kfn.checks import run as run_checks
 from kfn.config import Config, parse_config
 from kfn.errors import ConfigError
 from kfn.results import field_path
-from kfn.selectors import CONFIG_KIND, GROUP, claim_templates, containers, is_pvc, is_service, is_workload, pod_spec, pod_spec_path
+from kfn.selectors import CONFIG_KIND, GROUP, all_containers, claim_templates, containers, is_pvc, is_service, is_workload, pod_spec, pod_spec_path
 
 __all__ = [
     "CONFIG_KIND",
     "GROUP",
+    "all_containers",
     "Config",
     "ConfigError",
     "claim_templates",

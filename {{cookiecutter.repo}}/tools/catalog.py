@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from kfn import selectors
+from kfn import api
 from tools.manifests import CRUFT_RECORD, Manifest
 
 CATALOG = "catalog/services.yaml"
@@ -50,7 +50,7 @@ class Catalog:
 
     def owner(self, m: Manifest) -> str | None:
         """The catalogued service a workload belongs to: its Deployment (named after it) or one of its `jobs`."""
-        if not selectors.is_workload(m.doc):
+        if not api.is_workload(m.doc):
             return None
         if m.kind in LONG_RUNNING and m.name in self.services:
             return m.name
@@ -75,7 +75,7 @@ class Catalog:
         for m in manifests:
             service = self.owner(m)
             if service is not None:
-                for path, container in selectors.all_containers(m.doc):
+                for path, container in api.all_containers(m.doc):
                     yield m, service, path, container
 
     def gpu_vendors_by_image(self) -> dict[str, set[str]]:

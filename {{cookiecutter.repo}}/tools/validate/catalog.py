@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kfn import selectors
+from kfn import api
 from tools.catalog import CATALOG, Catalog, CatalogError, resource_vendor
 from tools.catalog import load as read_catalog
 from tools.manifests import Manifest
@@ -54,7 +54,7 @@ def check_gpu_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]
     owned = {(m.identity, path): service for m, service, path, _ in catalog.containers(applied)}
     out = []
     for m in applied:
-        for path, container in selectors.all_containers(m.doc):
+        for path, container in api.all_containers(m.doc):
             service = owned.get((m.identity, path))
             image = str(container.get("image"))
             if service is None and image not in by_image:

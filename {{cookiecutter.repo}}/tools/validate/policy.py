@@ -2,7 +2,7 @@
 
 kfn checks each overlay while it renders; only here do the layers meet, so only here can we see
 a GPU budget spent across layers, a Service IP outside the pool that another layer defines, or a
-claim that no Velero Schedule selects.
+claim that no Velero Schedule backs up (tools/validate/velero.py).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from pathlib import Path
 
 from kfn import api
 from tools.catalog import Catalog, CatalogError
-from tools.validate import catalog
+from tools.validate import catalog, velero
 from tools.validate.problems import Problem
 from tools.validate.quantity import quantity
-from tools.manifests import Manifest
+from tools.manifests import Manifest, selector_matches
 
 STAGE = "policy"
-EXCLUDE_LABEL = "velero.io/exclude-from-backup"
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 
 
@@ -95,124 +94,6 @@ def check_addresses(applied: list[Manifest]) -> list[Problem]:
                 out.append(Problem(m.file, m.ident, field, f"{ip} is outside every LoadBalancer pool ({pool_text}), so it is never assigned", "pick a free address inside the pool, or widen the pool", STAGE))
             elif not any(ip in p and int(ip) not in p.reserved for p in available):
                 out.append(Problem(m.file, m.ident, field, f"{ip} is the network or broadcast address of its pool ({pool_text}), which is never assigned", "pick an address between the first and the last of the pool", STAGE))
-    return out
-
-
-# --- backups -------------------------------------------------------------------
-
-
-def selector_matches(selector: dict, labels: dict) -> bool:
-    """metav1.LabelSelector semantics (an empty selector matches everything)."""
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if str(labels.get(key)) != str(value) or key not in labels:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
-        present = key in labels
-        if op == "In" and not (present and str(labels[key]) in values):
-            return False
-        if op == "NotIn" and present and str(labels[key]) in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-    return True
-
-
-def schedule_selects(schedule: Manifest, namespace: str, labels: dict) -> bool:
-    """Whether a Velero Schedule's backups include a claim in ``namespace`` with ``labels``."""
-    template = ((schedule.doc.get("spec") or {}).get("template") or {})
-    if (schedule.doc.get("spec") or {}).get("paused"):
-        return False
-    included = template.get("includedNamespaces") or []
-    if included and "*" not in included and namespace not in included:
-        return False
-    if namespace in (template.get("excludedNamespaces") or []):
-        return False
-    resources = [str(r).lower() for r in template.get("includedResources") or template.get("includedNamespaceScopedResources") or []]
-    if resources and "*" not in resources and not {"persistentvolumeclaims", "pvc"} & set(resources):
-        return False
-    excluded = [str(r).lower() for r in template.get("excludedResources") or template.get("excludedNamespaceScopedResources") or []]
-    if {"persistentvolumeclaims", "pvc"} & set(excluded):
-        return False
-    alternatives = template.get("orLabelSelectors")
-    if alternatives:
-        return any(selector_matches(s or {}, labels) for s in alternatives)
-    return selector_matches(template.get("labelSelector") or {}, labels)
-
-
-def claims(applied: list[Manifest]) -> list[tuple[Manifest, str, dict, str]]:
-    """(owner, field, claim metadata, namespace) for every PVC and StatefulSet claim template."""
-    out = []
-    for m in applied:
-        if api.is_pvc(m.doc):
-            out.append((m, "metadata.labels", m.doc.get("metadata") or {}, m.namespace or "default"))
-        elif m.kind == "StatefulSet":
-            for i, template in enumerate(api.claim_templates(m.doc)):
-                out.append((m, f"spec.volumeClaimTemplates[{i}].metadata.labels", template.get("metadata") or {}, m.namespace or "default"))
-    return out
-
-
-def check_backups(applied: list[Manifest], label: str) -> list[Problem]:
-    out = []
-    schedules = velero_schedules(applied)
-    for owner, field, meta, namespace in claims(applied):
-        labels = meta.get("labels") or {}
-        if str(labels.get(EXCLUDE_LABEL, "")).lower() == "true":
-            continue
-        tier = labels.get(label)
-        if tier is None:
-            out.append(Problem(owner.file, owner.ident, f"{field}.{label}", "no backup tier, so no backup will ever include this volume", f'add the ai-gitops.dev/data-class marker (models, data or cache) for kfn and run `make render`, or label it {EXCLUDE_LABEL}: "true" to opt out', STAGE))
-        elif not any(schedule_selects(s, namespace, labels) for s in schedules):
-            out.append(Problem(owner.file, owner.ident, f"{field}.{label}", f"tier {tier} but no Velero Schedule selects it in namespace {namespace}", f"add a Schedule whose template includes namespace {namespace} and selects {label}: {tier}", STAGE))
-    return out
-
-
-VSC_LABEL = "velero.io/csi-volumesnapshot-class"
-VOLUME_DATA_FIX = ("set spec.template.defaultVolumesToFsBackup: true (Velero node-agent) or snapshotVolumes: true with "
-                   "snapshotMoveData: true and a VolumeSnapshotClass labelled velero.io/csi-volumesnapshot-class: \"true\"")
-
-
-def velero_schedules(applied: list[Manifest]) -> list[Manifest]:
-    return [m for m in applied if m.kind == "Schedule" and m.api_version.startswith("velero.io/")]
-
-
-def mounting_pods(applied: list[Manifest], namespace: str, claim: str) -> list[tuple[Manifest, dict]]:
-    """(workload, pod template labels) of every workload whose pods mount ``claim``."""
-    out = []
-    for m in applied:
-        if not api.is_workload(m.doc) or (m.namespace or "default") != namespace:
-            continue
-        pod = api.pod_spec(m.doc) or {}
-        if any((v.get("persistentVolumeClaim") or {}).get("claimName") == claim for v in pod.get("volumes") or []):
-            template = (m.doc.get("spec") or {}).get("template") or {}
-            out.append((m, (template.get("metadata") or {}).get("labels") or {}))
-    return out
-
-
-def check_volume_data(applied: list[Manifest]) -> list[Problem]:
-    """Every Schedule copies volume data, not only YAML (velero issue 4575: snapshotVolumes without a
-    snapshot provider for the storage skips every volume), and file-system backup sees each claim's pod."""
-    out = []
-    classes = [m for m in applied if m.kind == "VolumeSnapshotClass" and str(((m.doc.get("metadata") or {}).get("labels") or {}).get(VSC_LABEL)) == "true"]
-    for schedule in velero_schedules(applied):
-        template = (schedule.doc.get("spec") or {}).get("template") or {}
-        fs_backup = template.get("defaultVolumesToFsBackup") is True
-        moved = template.get("snapshotMoveData") is True and template.get("snapshotVolumes") is not False
-        if not fs_backup and not moved:
-            out.append(Problem(schedule.file, schedule.ident, "spec.template", "backs up no volume data: neither file-system backup nor CSI snapshots moved off the cluster, so its backups hold only YAML", VOLUME_DATA_FIX, STAGE))
-        elif moved and not fs_backup and not classes:
-            out.append(Problem(schedule.file, schedule.ident, "spec.template.snapshotMoveData", f"no VolumeSnapshotClass labelled {VSC_LABEL}: \"true\", so Velero takes no CSI snapshot to move", "add one for the storage's CSI driver (answer backup_method csi-snapshot does)", STAGE))
-        if not fs_backup:
-            continue
-        for owner, field, meta, namespace in claims(applied):
-            if owner.kind != "PersistentVolumeClaim" or not schedule_selects(schedule, namespace, meta.get("labels") or {}):
-                continue
-            pods = mounting_pods(applied, namespace, owner.name)
-            if pods and not any(schedule_selects(schedule, namespace, labels) for _, labels in pods):
-                names = ", ".join(m.ident for m, _ in pods)
-                out.append(Problem(schedule.file, schedule.ident, "spec.template.orLabelSelectors", f"selects claim {owner.name} but not the pods that mount it ({names}); file-system backup reads volumes through pods, so its data is never copied", f"add a selector for the pods' labels (app.kubernetes.io/name of {names}) to orLabelSelectors", STAGE))
     return out
 
 
@@ -410,8 +291,7 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(problems)
         out.extend(kfn_problems(applied, config))
         out.extend(check_addresses(applied))
-        out.extend(check_backups(applied, config.backup.label))
-        out.extend(check_volume_data(applied))
+        out.extend(velero.check(applied, config.backup.label))
         out.extend(check_network_policies(applied))
         out.extend(check_hardening(applied))
         out.extend(check_workloads(applied, config))
