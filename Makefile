@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test fuzz bench clean
+.PHONY: demo test test-runtime fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# The real Open WebUI and LiteLLM servers on the rendered manifests of real bakes (tests/runtime). The pinned
+# servers are installed from the package index into cached virtualenvs first (outside the repo; reused while
+# the pin stays); the suite then runs in a network namespace that holds only loopback (needs root: unshare).
+RUNTIME_PYTEST ?=
+test-runtime: $(STAMP)
+	$(BIN)/python tests/runtime/environments.py
+	unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest -m runtime tests/runtime $(RUNTIME_PYTEST)'
