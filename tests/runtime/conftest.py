@@ -105,6 +105,23 @@ class Stack:
         except ValueError:
             return status, payload.decode(errors="replace")
 
+    def upload(self, path: str, filename: str, content: bytes, content_type: str, **fields: str) -> tuple[int, object]:
+        """A multipart/form-data POST to Open WebUI as the admin: one file part, then text fields."""
+        boundary = "runtime-boundary-7d1f"
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n"]
+        parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.webui_call("POST", path, raw=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+    def answers(self) -> dict:
+        """The answers the repo was baked with, as cruft recorded them."""
+        return json.loads((self.repo.path / ".cruft.json").read_text())["context"]["cookiecutter"]
+
+    def restart_open_webui(self) -> None:
+        self.webui.stop()
+        self.start_open_webui()
+
     def webui_call(self, method: str, path: str, body=None, **kwargs) -> tuple[int, object]:
         return self.call("open-webui", method, path, body, token=kwargs.pop("token", self.admin_token), **kwargs)
 

@@ -123,6 +123,13 @@ class Pod:
             mounts[mount["mountPath"]] = directory
         return mounts
 
+    @property
+    def config_text(self) -> str:
+        """The files of the ConfigMaps the container mounts, as it reads them."""
+        volumes = {v["name"]: v for v in self.pod_spec.get("volumes", [])}
+        maps = [volumes[m["name"]]["configMap"]["name"] for m in self.container.get("volumeMounts", []) if "configMap" in volumes[m["name"]]]
+        return "".join(self.repo.to_loopback(v) for name in maps for v in self.repo.get("ConfigMap", name)["data"].values())
+
     def local_path(self, text: str) -> str:
         """A value naming a path under a volume mount, with that mount's directory here."""
         for mount_path, directory in sorted(self.mounts.items(), key=lambda m: -len(m[0])):

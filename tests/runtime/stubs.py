@@ -87,11 +87,12 @@ class Stub:
             protocol_version = "HTTP/1.1"
 
             def handle_one(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, self.body())
                 stub.requests.append(request)
-                status, payload = stub.answer(request)
+                try:
+                    status, payload = stub.answer(request)
+                except Exception as error:  # a stub that cannot parse a request says so, as a server would
+                    status, payload = 500, {"error": f"{stub.name} stub: {error!r}"}
                 if isinstance(payload, (bytes, str)):
                     data = payload.encode() if isinstance(payload, str) else payload
                     kind = "application/x-ndjson" if isinstance(payload, str) and payload.startswith("{") else "text/plain"
@@ -102,6 +103,17 @@ class Stub:
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def body(self) -> bytes:
+                if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                length = int(self.headers.get("content-length") or 0)
+                return self.rfile.read(length) if length else b""
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_one
 
