@@ -26,9 +26,9 @@ def check_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
     """A rendered image that is not the catalog's: a hand edit under rendered/, or a render from an older catalog."""
     out = []
     for m, service, path, container in catalog.containers(applied):
-        wanted, image = catalog.image(service), container.get("image")
+        (wanted, key), image = catalog.image_for(service, m), container.get("image")
         if image != wanted:
-            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} (services.{service}.images.{catalog.vendor}.image)",
+            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} ({key})",
                                f"change the image in {CATALOG} only, then `make render`", STAGE))
     return out
 
