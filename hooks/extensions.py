@@ -15,6 +15,10 @@ rendered. It is looked up when a template calls it: cookiecutter renders the pro
 `deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
 answers switch on, decided once in hooks/answers.py for every file.
 
+`node_selector`: the gpu_node_selector answer (`key=value,...`) as a mapping.
+
+`public_url(cookiecutter, name)`: the origin users open a service at (README, Open WebUI's WEBUI_URL).
+
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
 """
@@ -29,7 +33,7 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, load_catalog, nth_pool_address, repo_models  # noqa: E402
+from answers import active_layers, deployed, load_catalog, node_selector, nth_pool_address, repo_models  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
@@ -67,6 +71,18 @@ def stt_model(answers: dict) -> str:
     return whisper["models"][choice]
 
 
+def public_url(answers: dict, name: str) -> str:
+    """The origin a browser uses for a service: https://<host>.<domain> through the Gateway, http://<its IP>
+    on its LoadBalancer (with the Service port unless 80), "" for a service with neither."""
+    svc = catalog()["services"][name]
+    if answers["exposure"] == "gateway" and svc.get("host"):
+        return f"https://{svc['host']}.{answers['domain']}"
+    if svc["ip_answer"]:
+        port = "" if svc["service_port"] == 80 else f":{svc['service_port']}"
+        return f"http://{answers[svc['ip_answer']]}{port}"
+    return ""
+
+
 class TemplateGlobals(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -76,4 +92,6 @@ class TemplateGlobals(Extension):
         environment.globals["ollama_model_list"] = ollama_model_list
         environment.globals["deployed_services"] = deployed_services
         environment.globals["layers"] = active_layers
+        environment.globals["public_url"] = public_url
         environment.filters["lb_pool_ip"] = nth_pool_address
+        environment.filters["node_selector"] = node_selector

@@ -137,8 +137,8 @@ def test_a_list_without_an_embedding_model_fails_the_render_in_one_line(all_on):
     result = make(all_on, "render")
     assert result.returncode != 0
     ours = [line for line in result.stderr.splitlines() if not line.startswith("make")]
-    assert ours == ["render: catalog/models.yaml: ollama.models has no embedding model (a name with 'embed', "
-                    "e.g. nomic-embed-text): Open WebUI embeds documents with it"]
+    assert ours == ["render: catalog/models.yaml: ollama.models has no embedding model (a name with 'embed', or one of "
+                    "all-minilm, bge-large, bge-m3, paraphrase-multilingual): Open WebUI embeds documents with it"]
     assert run(["git", "status", "--porcelain"], all_on.path).stdout == " M catalog/models.yaml\n"
 
 

@@ -9,10 +9,13 @@ Usage: python -m tools.models write        (tools/render.py calls write() before
 From the list, for each deployed consumer, one generated file next to its manifests (a header says so):
   ollama/models.yaml       patch: the pull Job's PULL_MODELS (and PRUNE_MODELS, the opt-in pruning)
   open-webui/models.yaml   patch: DEFAULT_MODELS (the first chat model) and RAG_EMBEDDING_MODEL
-  litellm/config.yaml      LiteLLM's config: chat models as ollama_chat/<name>, embedding models as
-                           ollama/<name> with model_info.mode embedding (ollama_chat/ has no embedding
-                           route: LiteLLM answers 400 "Unmapped LLM provider"); a configMapGenerator
-                           input, so a changed list rolls the pod (hash-suffixed ConfigMap name)
+  litellm/config.yaml      LiteLLM's config: chat models as ollama_chat/<name> (Ollama's /api/chat), embedding
+                           models as ollama/<name> (/api/embed) with model_info.mode embedding, so /v1/models
+                           and the health checks treat them as such and Open WebUI does not offer them for
+                           chat; ollama_chat/ has no embedding route (400 "Unmapped LLM provider")
+                           (BerriAI/litellm docs/my-website/docs/providers/ollama.md, proxy/health_check.py;
+                           run against litellm 1.110.2 in tests/runtime). A configMapGenerator input, so a
+                           changed list rolls the pod (hash-suffixed ConfigMap name)
   gatus/models.yaml        one check per model: Ollama's POST /api/show answers 200 only for a pulled
                            model (ollama server/routes.go@v0.33.0-rc2); merged with config.yaml by
                            Gatus (a config directory's endpoints are appended: TwiN/gatus README@v5.36.0)
@@ -48,9 +51,15 @@ def name_problem(name: object) -> str | None:
     return None
 
 
+# Embedding models in Ollama's library (ollama.com/search?c=embedding) whose names do not say "embed".
+EMBEDDING_FAMILIES = frozenset({"all-minilm", "bge-m3", "bge-large", "paraphrase-multilingual"})
+
+
 def is_embedding(name: str) -> bool:
-    """An embedding model says so in its name (nomic-embed-text, mxbai-embed-large, snowflake-arctic-embed)."""
-    return "embed" in name.split(":")[0].rsplit("/", 1)[-1]
+    """An embedding model: its family says so (nomic-embed-text, mxbai-embed-large, snowflake-arctic-embed),
+    or it is one of the library's embedding families that do not."""
+    family = name.split(":", 1)[0].rsplit("/", 1)[-1].lower()
+    return "embed" in family or family in EMBEDDING_FAMILIES
 
 
 # Open WebUI's RAG default before this list existed; a bake whose answer names no embedding model gets it.
@@ -99,8 +108,8 @@ def load(root: Path = ROOT) -> Models:
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
         raise ModelsError(f"{MODELS_FILE}: ollama.models: {', '.join(duplicates)} listed twice")
     if not any(is_embedding(n) for n in names):
-        raise ModelsError(f"{MODELS_FILE}: ollama.models has no embedding model (a name with 'embed', e.g. nomic-embed-text): "
-                          "Open WebUI embeds documents with it")
+        raise ModelsError(f"{MODELS_FILE}: ollama.models has no embedding model (a name with 'embed', or one of "
+                          f"{', '.join(sorted(EMBEDDING_FAMILIES))}): Open WebUI embeds documents with it")
     prune = ollama.get("prune", False)
     if not isinstance(prune, bool):
         raise ModelsError(f"{MODELS_FILE}: ollama.prune: {prune!r} is not true or false")
