@@ -35,8 +35,9 @@ demo: $(STAMP)
 	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
 # make test: every tier that runs on this machine in a few minutes: not the tests marked slow, nor those
-# that start real servers (make test-runtime), nor the real Renovate (make test-renovate). make test-fast: kfn and the pure-Python units, no
-# cookiecutter bake (the `bake` tier, tests/conftest.py), for the edit-test loop. make test-all: all of it.
+# that start real servers (make test-runtime), nor the real Renovate (make test-renovate). make test-fast:
+# kfn and the pure-Python units, no cookiecutter bake (the `bake` tier, tests/conftest.py), for the
+# edit-test loop. make test-all: all of it.
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not runtime and not renovate"
 
