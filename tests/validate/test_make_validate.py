@@ -438,3 +438,17 @@ def test_kfn_deprecated_default_is_a_warning(repo):
     assert outcome.returncode == 0, outcome.stdout
     line = outcome.problem("warning: ", "Deployment/ollama", 'probe profile "ollama" is a built-in, deprecated in kfn 0.2.0')
     assert "name it in the AIPatches config" in line
+
+
+@pytest.mark.parametrize("lb_provider", ["cilium", "metallb"])
+def test_gateway_address_outside_the_pool(tmp_path, lb_provider):
+    """The Gateway's address (spec.addresses for Cilium, the Envoy Service annotation for MetalLB) is held
+    to the pool like a Service's."""
+    repo = Repo(bake(tmp_path, exposure="gateway", lb_provider=lb_provider))
+    gateway = "kubernetes/infrastructure/base/gateway/gateway.yaml"
+    repo.edit(gateway, f'"{answers(repo)["open_webui_ip"]}"', '"10.10.3.30"')
+    repo.render()
+    outcome = failing(repo, policy=1)
+    field = "spec.addresses[0].value" if lb_provider == "cilium" else 'spec.infrastructure.annotations["metallb.io/loadBalancerIPs"]'
+    line = outcome.problem("Gateway/ai", field)
+    assert "10.10.3.30 is outside every LoadBalancer pool" in line and line.startswith(f"{gateway} (rendered: ")
