@@ -426,6 +426,20 @@ def test_sd_next_latest_is_a_warning_until_pinned(repo):
     assert "add the digest the tag points at today" in line
 
 
+def test_kfn_deprecated_default_is_a_warning(repo):
+    """A kfn config that leaves a profile to kfn's deprecated built-in renders the same, and `make validate`
+    passes with kfn's warning (kustomize hides a plugin's warnings from `make render`)."""
+    config = repo.file(f"kubernetes/kfn/{repo.cluster}/ai-patches.yaml")
+    text = config.read_text()
+    start = text.index("\n    ollama:\n")
+    config.write_text(text[:start] + text[text.index("\n    open-webui:\n"):])
+    repo.render()
+    outcome = repo.validate()
+    assert outcome.returncode == 0, outcome.stdout
+    line = outcome.problem("warning: ", "Deployment/ollama", 'probe profile "ollama" is a built-in, deprecated in kfn 0.2.0')
+    assert "name it in the AIPatches config" in line
+
+
 @pytest.mark.parametrize("lb_provider", ["cilium", "metallb"])
 def test_gateway_address_outside_the_pool(tmp_path, lb_provider):
     """The Gateway's address (spec.addresses for Cilium, the Envoy Service annotation for MetalLB) is held
