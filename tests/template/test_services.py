@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from template_repo import CASES, CATALOG, Baked, container, deployed, run
-from tooling import TEMPLATE, VENV, tool_env
+from tooling import TEMPLATE, VENV, add_echo_service, tool_env
 
 # Per vendor, the workloads that hold a GPU with every service on (the catalog's backends, written out
 # here so that a catalog edit which moves a GPU shows up as a failing test, not as a silent change).
@@ -167,65 +167,11 @@ def test_validate_rejects_a_gpu_for_an_image_without_that_vendors_backend(bakery
     assert "image ghcr.io/speaches-ai/speaches:0.8.3-cpu has no intel GPU backend" in line
 
 
-ECHO_ENTRY = """
-  echo:
-    title: Echo
-    purpose: A throwaway service added in a test
-    enabled_by: null
-    ip_answer: null
-    images:
-      nvidia: {image: "hashicorp/http-echo:1.0", backend: cpu}
-      amd: {image: "hashicorp/http-echo:1.0", backend: cpu}
-      intel: {image: "hashicorp/http-echo:1.0", backend: cpu}
-      none: {image: "hashicorp/http-echo:1.0", backend: cpu}
-    port: 5678
-    service_port: 5678
-    probes: {protocol: http, startup: /, liveness: /, readiness: /, startup_minutes: 1}
-    routes: [/]
-    run_as_user: 65532
-    volumes:
-      - {claim: echo-data, mount: /data, data_class: cache, size: 1Gi}
-    clients: [open-webui, gatus]
-    internet: false
-    sources: {image: "test"}
-"""
-ECHO_DEPLOYMENT = """\
-{%- set svc = catalog().services["echo"] -%}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: echo
-  namespace: {{ cookiecutter.namespace }}
-  annotations:
-    ai-gitops.dev/probes: echo
-spec:
-  selector: {matchLabels: {app.kubernetes.io/name: echo}}
-  template:
-    metadata: {labels: {app.kubernetes.io/name: echo}}
-    spec:
-      containers:
-        - name: echo
-          image: {{ svc.images[cookiecutter.gpu_vendor].image }}
-          ports: [{name: http, containerPort: {{ svc.port }}}]
-          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
-          volumeMounts: [{name: data, mountPath: /data}]
-          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, readOnlyRootFilesystem: true}
-      volumes: [{name: data, persistentVolumeClaim: {claimName: echo-data}}]
-      automountServiceAccountToken: false
-      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
-"""
-
-
 def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     """One catalog entry plus its manifest directory (deployment + kustomization): no other file changes."""
     template = tmp_path / "ai-gitops"
     subprocess.run(["git", "clone", "-q", str(TEMPLATE), str(template)], check=True)
-    project = template / "{{cookiecutter.repo}}"
-    catalog = project / "catalog" / "services.yaml"
-    catalog.write_text(catalog.read_text() + ECHO_ENTRY)
-    (project / "kubernetes" / "apps" / "base" / "ai" / "echo").mkdir()
-    (project / "kubernetes" / "apps" / "base" / "ai" / "echo" / "deployment.yaml").write_text(ECHO_DEPLOYMENT)
-    (project / "kubernetes" / "apps" / "base" / "ai" / "echo" / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    add_echo_service(template)
     result = subprocess.run([str(VENV / "bin" / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(template)],
                             capture_output=True, text=True, env=tool_env(VENV=str(VENV)))
     assert result.returncode == 0, result.stderr

@@ -142,6 +142,8 @@ def test_ip_outside_the_pool(repo):
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
     assert f"{outside} is outside every LoadBalancer pool ({answers(repo)['lb_pool']}" in line
+    # The line leads with the file to edit, then the rendered copy Flux applies.
+    assert line.startswith(f"{BASE}/services.yaml (rendered: {rendered(repo, 'apps', 'ai/service-faster-whisper.yaml')}): ")
 
 
 def test_extra_gpu_workload_over_budget(repo):
@@ -413,7 +415,7 @@ spec:
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "core", "ai/job-tool.yaml"), "spec.template.spec.initContainers[fetch].image")
-    assert says in line
+    assert says in line and line.startswith("kubernetes/infrastructure/base/tool/tool.yaml (rendered: ")
 
 
 def test_sd_next_latest_is_a_warning_until_pinned(repo):

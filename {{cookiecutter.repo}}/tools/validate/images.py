@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from kfn import selectors
+from kfn import api
 from tools.manifests import Manifest
-from tools.validate import catalog
+from tools.catalog import Catalog, CatalogError
 from tools.validate.policy import STAGE
 from tools.validate.problems import Problem
 
@@ -44,15 +44,15 @@ def reference_problem(image: object) -> tuple[str, str] | None:
     return None
 
 
-def check(applied: list[Manifest], services: dict) -> list[Problem]:
-    """Every container and init container of every workload."""
-    known_moving = catalog.unpinned_images(services)
+def check(applied: list[Manifest], services: Catalog | CatalogError) -> list[Problem]:
+    """Every container and init container of every workload (a catalog that cannot be read: the catalog check says why)."""
+    known_moving = services.unpinned_images() if isinstance(services, Catalog) else set()
     out = []
     for m in applied:
-        spec = selectors.pod_spec(m.doc) if selectors.is_workload(m.doc) else None
-        base = ".".join(selectors.pod_spec_path(m.doc)) if spec is not None else ""
+        spec = api.pod_spec(m.doc) if api.is_workload(m.doc) else None
+        base = ".".join(api.pod_spec_path(m.doc)) if spec is not None else ""
         for field in ("initContainers", "containers"):
-            for container in selectors.containers(spec or {}, field):
+            for container in api.containers(spec or {}, field):
                 image = container.get("image")
                 found = reference_problem(image)
                 if found:

@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from kfn import checks, selectors
-from kfn.config import Config, parse_config
-from kfn.errors import ConfigError
-from kfn.results import field_path
-from kfn.selectors import CONFIG_KIND, GROUP
+from kfn import api
+from tools.catalog import Catalog, CatalogError
 from tools.validate import catalog, velero
 from tools.validate.problems import Problem
 from tools.validate.quantity import quantity
@@ -84,10 +81,10 @@ def check_addresses(applied: list[Manifest]) -> list[Problem]:
     available = pools(applied)
     pool_text = ", ".join(f"{p.text} ({p.name})" for p in available) or "none"
     for m in applied:
-        if not selectors.is_service(m.doc):
+        if not api.is_service(m.doc):
             continue
-        for text, path in checks.lb_ips(m.doc):
-            field = field_path(*path)
+        for text, path in api.lb_ips(m.doc):
+            field = api.field_path(*path)
             try:
                 ip = ipaddress.ip_address(text)
             except ValueError:
@@ -130,7 +127,7 @@ def check_network_policies(applied: list[Manifest]) -> list[Problem]:
     out = []
     selecting = policy_selectors(applied)
     for m in applied:
-        if not selectors.is_workload(m.doc) or m.kind in POLICY_EXEMPT:
+        if not api.is_workload(m.doc) or m.kind in POLICY_EXEMPT:
             continue
         namespace = m.namespace or "default"
         template = (m.doc.get("spec") or {}).get("template") or {}
@@ -146,22 +143,22 @@ def check_network_policies(applied: list[Manifest]) -> list[Problem]:
 # --- workloads -----------------------------------------------------------------
 
 
-def uses_gpu(container: dict, config: Config) -> bool:
+def uses_gpu(container: dict, config: api.Config) -> bool:
     limits = (container.get("resources") or {}).get("limits") or {}
-    return any(checks.is_gpu_resource(str(k), config) for k in limits)
+    return any(api.is_gpu_resource(str(k), config) for k in limits)
 
 
 def workload_containers(applied: list[Manifest]) -> Iterator[tuple[Manifest, str, dict]]:
     """(workload, the container's field path, container) for every container of every workload."""
     for m in applied:
-        if not selectors.is_workload(m.doc):
+        if not api.is_workload(m.doc):
             continue
-        base = ".".join(selectors.pod_spec_path(m.doc))
-        for container in selectors.containers(selectors.pod_spec(m.doc) or {}):
+        base = ".".join(api.pod_spec_path(m.doc))
+        for container in api.containers(api.pod_spec(m.doc) or {}):
             yield m, f"{base}.containers[{container.get('name')}]", container
 
 
-def check_workloads(applied: list[Manifest], config: Config) -> list[Problem]:
+def check_workloads(applied: list[Manifest], config: api.Config) -> list[Problem]:
     out = []
     for m, where, container in workload_containers(applied):
         limits = (container.get("resources") or {}).get("limits") or {}
@@ -199,23 +196,6 @@ def resource_problems(container: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def check_gpu_images(applied: list[Manifest], services: dict) -> list[Problem]:
-    """A GPU given to an image without a backend for that vendor sits idle while the work runs on the CPU,
-    or the server crash-loops looking for its runtime: judged from the catalog's images and backends."""
-    backends = catalog.gpu_vendors_by_image(services)
-    out = []
-    for m, where, container in workload_containers(applied):
-        image = str(container.get("image"))
-        for resource in (container.get("resources") or {}).get("limits") or {}:
-            vendor = catalog.resource_vendor(str(resource))
-            if vendor is None or image not in backends or vendor in backends[image]:
-                continue
-            can = ", ".join(sorted(backends[image])) or "no GPU vendor"
-            out.append(Problem(m.file, m.ident, f"{where}.resources.limits.{resource}", f"image {image} has no {vendor} GPU backend ({catalog.CATALOG} lists {can}), so the GPU it holds is never used",
-                               f"remove the GPU (the ai-gitops.dev/gpu marker) or use the catalog's {vendor} image for this service", STAGE))
-    return out
-
-
 # --- pod hardening ----------------------------------------------------------------
 
 HARDENING_FIX = ("set the container's securityContext: allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} "
@@ -228,10 +208,10 @@ def check_hardening(applied: list[Manifest]) -> list[Problem]:
     capabilities. Non-root and read-only root depend on the image, so they are not demanded here."""
     out = []
     for m in applied:
-        if not selectors.is_workload(m.doc):
+        if not api.is_workload(m.doc):
             continue
-        base = ".".join(selectors.pod_spec_path(m.doc))
-        pod = selectors.pod_spec(m.doc) or {}
+        base = ".".join(api.pod_spec_path(m.doc))
+        pod = api.pod_spec(m.doc) or {}
         if pod.get("automountServiceAccountToken") is not False:
             out.append(Problem(m.file, m.ident, f"{base}.automountServiceAccountToken", "not false, so every pod carries a token for the Kubernetes API it does not use", "set automountServiceAccountToken: false in the pod spec", STAGE))
         pod_seccomp = ((pod.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
@@ -263,37 +243,37 @@ KFN_FIX_OTHERWISE = "use a marker value kfn knows (see kfn/README.md) and run `m
 
 
 def is_config(m: Manifest) -> bool:
-    return m.kind == CONFIG_KIND and m.api_version.startswith(GROUP + "/")
+    return m.kind == api.CONFIG_KIND and m.api_version.startswith(api.GROUP + "/")
 
 
-def cluster_config(sources: list[Manifest], cluster: str) -> tuple[Config, list[Problem]]:
+def cluster_config(sources: list[Manifest], cluster: str) -> tuple[api.Config, list[Problem]]:
     """The cluster's AIPatches config: the one under a directory named after the cluster, else the only one."""
     configs = [m for m in sources if is_config(m)]
     mine = [m for m in configs if cluster in Path(m.file).parts] or configs
     if not mine:
-        return Config(), []
+        return api.Config(), []
     first = mine[0]
     problems = [
         Problem(m.file, m.ident, "spec", f"differs from {first.file}; the cluster's GPU budget must have one definition", "keep one AIPatches config per cluster", STAGE)
         for m in mine[1:] if m.doc.get("spec") != first.doc.get("spec")
     ]
     try:
-        return parse_config(first.doc), problems
-    except ConfigError as err:
-        return Config(), problems + [Problem(first.file, first.ident, "spec", str(err), "fix the AIPatches config", STAGE)]
+        return api.parse_config(first.doc), problems
+    except api.ConfigError as err:
+        return api.Config(), problems + [Problem(first.file, first.ident, "spec", str(err), "fix the AIPatches config", STAGE)]
 
 
 def kfn_fix(message: str) -> str:
     return next((fix for topic, fix in KFN_FIXES if topic in message), KFN_FIX_OTHERWISE)
 
 
-def kfn_problems(applied: list[Manifest], config: Config) -> list[Problem]:
-    """kfn's own checks (``kfn.checks.run``) over one cluster's whole applied tree; errors only."""
+def kfn_problems(applied: list[Manifest], config: api.Config) -> list[Problem]:
+    """kfn's own checks (``kfn.api.run_checks``) over one cluster's whole applied tree; errors only."""
     by_ref: dict[tuple[str, str, str], Manifest] = {}
     for m in applied:
         by_ref.setdefault((m.kind, m.namespace, m.name), m)
     out = []
-    for found in checks.run([m.doc for m in applied], config):
+    for found in api.run_checks([m.doc for m in applied], config):
         if found.get("severity") != "error":
             continue
         ref = found.get("resourceRef", {})
@@ -304,7 +284,7 @@ def kfn_problems(applied: list[Manifest], config: Config) -> list[Problem]:
     return out
 
 
-def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest], services: dict) -> list[Problem]:
+def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest], facts: Catalog | CatalogError) -> list[Problem]:
     out = []
     for cluster, applied in sorted(applied_by_cluster.items()):
         config, problems = cluster_config(sources, cluster)
@@ -315,5 +295,5 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
         out.extend(check_network_policies(applied))
         out.extend(check_hardening(applied))
         out.extend(check_workloads(applied, config))
-        out.extend(check_gpu_images(applied, services))
+        out.extend(catalog.check(applied, facts))
     return out

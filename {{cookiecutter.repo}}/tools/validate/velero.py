@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from kfn import selectors
+from kfn import api
 from tools.manifests import Manifest, selector_matches
 from tools.validate.problems import Problem
 
@@ -70,10 +70,10 @@ def claims(applied: list[Manifest]) -> list[tuple[Manifest, str, dict, str]]:
     """(owner, field, claim metadata, namespace) for every PVC and StatefulSet claim template."""
     out = []
     for m in applied:
-        if selectors.is_pvc(m.doc):
+        if api.is_pvc(m.doc):
             out.append((m, "metadata.labels", m.doc.get("metadata") or {}, m.namespace or "default"))
         elif m.kind == "StatefulSet":
-            for i, template in enumerate(selectors.claim_templates(m.doc)):
+            for i, template in enumerate(api.claim_templates(m.doc)):
                 out.append((m, f"spec.volumeClaimTemplates[{i}].metadata.labels", template.get("metadata") or {}, m.namespace or "default"))
     return out
 
@@ -106,9 +106,9 @@ def mounting_pods(applied: list[Manifest], namespace: str, claim: str) -> list[t
     """(workload, pod template labels) of every workload whose pods mount ``claim``."""
     out = []
     for m in applied:
-        if not selectors.is_workload(m.doc) or (m.namespace or "default") != namespace:
+        if not api.is_workload(m.doc) or (m.namespace or "default") != namespace:
             continue
-        pod = selectors.pod_spec(m.doc) or {}
+        pod = api.pod_spec(m.doc) or {}
         if any((v.get("persistentVolumeClaim") or {}).get("claimName") == claim for v in pod.get("volumes") or []):
             out.append((m, pod_labels(m)))
     return out
@@ -209,13 +209,13 @@ def skipped(policies: list[dict], kind: str, claim: dict | None) -> bool:
 def held(schedule: Manifest, applied: list[Manifest], policies: list[dict]) -> list[Held]:
     """The volumes whose data a Schedule copies, through the pods it includes."""
     fs_backup, moved = copies_volume_data(template_of(schedule))
-    pvcs = {(m.namespace, m.name): m.doc for m in applied if selectors.is_pvc(m.doc)}
+    pvcs = {(m.namespace, m.name): m.doc for m in applied if api.is_pvc(m.doc)}
     out = []
     for workload in applied:
         namespace = workload.namespace or "default"
-        if not selectors.is_workload(workload.doc) or not schedule_selects(schedule, namespace, pod_labels(workload), "pods"):
+        if not api.is_workload(workload.doc) or not schedule_selects(schedule, namespace, pod_labels(workload), "pods"):
             continue
-        pod = selectors.pod_spec(workload.doc) or {}
+        pod = api.pod_spec(workload.doc) or {}
         template = (workload.doc.get("spec") or {}).get("template") or {}
         excludes = str(((template.get("metadata") or {}).get("annotations") or {}).get(EXCLUDES_ANNOTATION, "")).split(",")
         for volume in pod.get("volumes") or []:
@@ -249,7 +249,7 @@ def check_tiers(applied: list[Manifest], label: str) -> list[Problem]:
     GFS copies of a re-downloadable model store), no emptyDir scratch; and every tiered claim whose pod a
     Schedule of its tier includes is really copied by one."""
     out = []
-    pvcs = {(m.namespace, m.name): m for m in applied if selectors.is_pvc(m.doc)}
+    pvcs = {(m.namespace, m.name): m for m in applied if api.is_pvc(m.doc)}
     holders: dict[tuple[str, str], set[str]] = {}
     working = []
     for schedule in velero_schedules(applied):
