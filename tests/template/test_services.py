@@ -126,7 +126,9 @@ def test_speech_to_text_runs_float16_on_a_gpu_and_int8_on_the_cpu(vendor_bake):
     assert (env["WHISPER__INFERENCE_DEVICE"], env["WHISPER__COMPUTE_TYPE"]) == (("cuda", "float16") if gpu else ("cpu", "int8"))
 
 
-def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
+def test_gatus_checks_every_service_through_its_service_dns_name(vendor_bake):
+    """Never through a LoadBalancer IP: plain NetworkPolicy may drop hairpin traffic to it, and the
+    egress rules allow Gatus only the in-cluster flows to each service's pods."""
     answers, ns = vendor_bake.answers, vendor_bake.answers["namespace"]
     config = yaml.safe_load(vendor_bake.of_kind("ConfigMap")["gatus-config"]["data"]["config.yaml"])
     urls = {(e["group"], e["name"]): e["url"] for e in config["endpoints"]}
@@ -134,13 +136,13 @@ def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
     for name, service in deployed(answers).items():
         if name == "gatus":
             continue
-        ui = service["ip_answer"] and answers["exposure"] == "loadbalancer"
-        hosts = {"api": f"{name}.{ns}.svc.cluster.local", **({"ui": answers[service["ip_answer"]]} if ui else {})}
-        for group, host in hosts.items():
-            http = service["probes"]["protocol"] == "http"
-            path = service["probes"]["readiness"] if http else ""
-            expected[(group, name)] = f"{'http' if http else 'tcp'}://{host}:{service['service_port']}{path}"
+        http = service["probes"]["protocol"] == "http"
+        path = service["probes"]["readiness"] if http else ""
+        group = "ui" if service["ip_answer"] else "api"
+        expected[(group, name)] = f"{'http' if http else 'tcp'}://{name}.{ns}.svc.cluster.local:{service['service_port']}{path}"
     assert urls == expected
+    lb_ips = {answers[s["ip_answer"]] for s in deployed(answers).values() if s["ip_answer"]}
+    assert not [url for url in urls.values() if any(f"/{ip}:" in url for ip in lb_ips)]
 
 
 def test_readme_access_table_lists_every_deployed_service(vendor_bake):
@@ -186,3 +188,30 @@ def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     assert "echo" in daily["spec"]["template"]["orLabelSelectors"][1]["matchExpressions"][0]["values"]
     validate = baked.make("validate")
     assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+def test_readme_states_sdnexts_driver_requirement_only_where_it_holds_a_gpu(vendor_bake):
+    """sdnext-cuda:latest moved to a CUDA 13 torch (driver >= 580); where SD.Next runs on the CPU no driver
+    is involved, and pinning a CUDA image's digest is not the advice an AMD or Intel user needs."""
+    readme = (vendor_bake.path / "README.md").read_text()
+    sd = CATALOG["stable-diffusion"]
+    if vendor_bake.answers["enable_stable_diffusion"] is not True:
+        assert "SD.Next) publishes only" not in readme
+        return
+    run = sd["images"][vendor_bake.answers["gpu_vendor"]]
+    on_gpu = run["backend"] != "cpu"
+    assert ("NVIDIA driver 580 or newer" in readme) == on_gpu
+    assert ("sdnext-cuda@sha256" in readme) == on_gpu
+    assert on_gpu == (vendor_bake.answers["gpu_vendor"] == "nvidia")
+
+
+def test_intel_ollamas_vram_limit_is_documented_not_worked_around(vendor_bake):
+    """Vulkan gives free VRAM only to CAP_PERFMON (ollama docs/gpu.mdx@v0.32.15); the namespace enforces
+    PodSecurity baseline, which rejects a pod adding PERFMON, so the README says what Ollama does without it."""
+    vulkan = CATALOG["ollama"]["images"][vendor_bake.answers["gpu_vendor"]]["backend"] == "vulkan"
+    readme = (vendor_bake.path / "README.md").read_text()
+    assert ("`CAP_PERFMON`" in readme) == vulkan
+    ollama = container(vendor_bake.of_kind("Deployment")["ollama"])
+    assert ollama["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    namespace = next(d for d in vendor_bake.resources if d["kind"] == "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"

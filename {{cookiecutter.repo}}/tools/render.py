@@ -59,7 +59,7 @@ def catalog_patch(m: Manifest, catalog: Catalog, sizes: dict[str, str]) -> list[
     workloads) and claim size; none when it already has them."""
     ops = []
     for _, service, path, container in catalog.containers([m]):
-        image = catalog.image(service)
+        image, _ = catalog.image_for(service, m)
         if container.get("image") != image:
             ops.append({"op": "add", "path": "/" + "/".join(map(str, (*path, "image"))), "value": image})
     if m.kind == "PersistentVolumeClaim" and m.name in sizes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kfn import selectors
+from kfn import api
 from tools.catalog import CATALOG, Catalog, CatalogError, resource_vendor
 from tools.catalog import load as read_catalog
 from tools.manifests import Manifest
@@ -26,10 +26,10 @@ def check_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
     """A rendered image that is not the catalog's: a hand edit under rendered/, or a render from an older catalog."""
     out = []
     for m, service, path, container in catalog.containers(applied):
-        wanted, image = catalog.image(service), container.get("image")
+        (wanted, key), image = catalog.image_for(service, m), container.get("image")
         if image != wanted:
-            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} (services.{service}.images.{catalog.vendor}.image)",
-                               f"change the image in {CATALOG} only, then `make render`", STAGE))
+            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} ({key})",
+                               f"change the image in {CATALOG} only, then `make render`", STAGE, source=CATALOG))
     return out
 
 
@@ -42,7 +42,7 @@ def check_sizes(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
             size = (((m.doc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
             if size != sizes[m.name]:
                 out.append(Problem(m.file, m.ident, "spec.resources.requests.storage", f"claim {m.name}: requests {size} but {CATALOG} sizes it {sizes[m.name]}",
-                                   f"change the size in {CATALOG} (or the answer its size_answer names), then `make render`", STAGE))
+                                   f"change the size in {CATALOG} (or the answer its size_answer names), then `make render`", STAGE, source=CATALOG))
     return out
 
 
@@ -54,7 +54,7 @@ def check_gpu_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]
     owned = {(m.identity, path): service for m, service, path, _ in catalog.containers(applied)}
     out = []
     for m in applied:
-        for path, container in selectors.all_containers(m.doc):
+        for path, container in api.all_containers(m.doc):
             service = owned.get((m.identity, path))
             image = str(container.get("image"))
             if service is None and image not in by_image:
