@@ -99,7 +99,10 @@ def validate(root: Path, kubernetes_version: str, stages: list[str], age_key: Pa
 
     def progress(i: int, stage: str, problems: list[Problem], elapsed: float) -> None:
         if tty:
-            out.write(f"[{i}/{len(stages)}] {stage}: {len(problems)} problem{'s' * (len(problems) != 1)} ({elapsed:.1f}s)\n")
+            errors = sum(p.is_error for p in problems)
+            warnings = len(problems) - errors
+            warned = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+            out.write(f"[{i}/{len(stages)}] {stage}: {errors} problem{'s' * (errors != 1)}{warned} ({elapsed:.1f}s)\n")
             out.flush()
 
     problems = run_stages(ctx, stages, progress)
