@@ -53,6 +53,9 @@ AMBIGUOUS = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
+# AMBIGUOUS's words are at most 5 characters; its numbers and dates start with one of these.
+# Testing that first spares most strings (names, paths, images) the regex.
+_NUMBER_START = frozenset("+-.0123456789")
 # Everything outside YAML 1.2's printable set (C0 but tab, DEL, C1, surrogates, U+FFFE/FFFF),
 # plus tab and what YAML 1.1 readers take for a line break (NEL, U+2028/2029) or a BOM.
 _SPECIAL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff\t]")
@@ -81,7 +84,7 @@ def string(s: str) -> str:
     if out is None:
         if (
             not s
-            or AMBIGUOUS.match(s)
+            or (len(s) <= 5 or s[0] in _NUMBER_START) and AMBIGUOUS.match(s)
             or s[0] in _UNSAFE_START
             or s[0] in " -?:" and (len(s) == 1 or s[1] == " " or s[0] == " ")
             or s[-1] in " :"
