@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kfn.errors import type_name
+
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
     from typing import Any
@@ -13,13 +15,20 @@ class FieldTypeError(Exception):
     """A field an edit must change holds the wrong type (``labels: "x"``): the item is left as it is."""
 
     def __init__(self, path: tuple, found: Any, wanted: type) -> None:
-        super().__init__(f"is {type(found).__name__} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
+        super().__init__(f"is {type_name(found)} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
         self.path = path
 
 
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _copy(container: Any) -> Any:
+    """A copy of a tagged mapping or list that keeps its tag (kfn.scalars.Tagged*)."""
+    import copy
+
+    return copy.copy(container)
 
 
 class Draft:
@@ -90,7 +99,8 @@ class Draft:
         for depth in range(shared, len(path)):
             if depth < present:
                 child = found[depth]
-                child = dict(child) if isinstance(child, dict) else list(child)
+                cls = child.__class__
+                child = dict(child) if cls is dict else list(child) if cls is list else _copy(child)
             else:
                 child = kind() if depth == last else {}
             node[path[depth]] = child

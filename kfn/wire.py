@@ -223,7 +223,8 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
     if split is None:
         return None
     chunks, n = split
-    header = parse(text[1:start] + text[end:])
+    rest = text[1:start] + text[end:]
+    header = parse(rest, exact="!" in rest)  # a tag (!!set) read as the whole-parse path reads it
     _check_resource_list(header)
     items = _parse_chunks(region, chunks, exact_if)
     if items is None:
@@ -250,9 +251,14 @@ def _check_resource_list(doc: Any) -> None:
 def write_resource_list(source: ResourceList, items: list, results: list[dict]) -> str:
     """The output ResourceList: unchanged items verbatim, changed ones re-emitted.
 
-    ``results`` follow the results of earlier functions in the pipeline, which are kept.
+    ``results`` follow the results of earlier functions in the pipeline, which are kept;
+    one already among them (kfn's own output fed back in) is not added again.
     """
-    results = source.results + results
+    upstream = source.results
+    if upstream and results:
+        seen = {dump_item(r, 0) for r in upstream}
+        results = [r for r in results if dump_item(r, 0) not in seen]
+    results = upstream + results
     out = [f"apiVersion: {source.api_version}\nkind: ResourceList\n"]
     out.append("items:\n" if items else "items: []\n")
     for i, item in enumerate(items):

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from tools.validate import catalog, drift, flux, images, policy, schema, secrets
+from tools.validate import catalog, drift, flux, images, origin, policy, schema, secrets
 from tools.validate.problems import Problem
 from tools.manifests import RENDERED, Manifest
 from tools.validate.repo import Repo
@@ -37,6 +37,10 @@ class Context:
         for build in self.flux.builds:
             out.setdefault(build.cluster, []).extend(build.docs)
         return out
+
+    @cached_property
+    def sources_by_resource(self) -> dict[str, str]:
+        return origin.sources_by_resource(self.repo, self.sources())
 
     def sources(self) -> list[Manifest]:
         """Manifests outside the rendered output: where configs such as AIPatches live."""
@@ -66,6 +70,7 @@ def run_stages(ctx: Context, stages: list[str], progress: Callable[[int, str, li
         found: list[Problem] = []
         for i, stage in enumerate(stages, 1):
             problems = pending.result() if stage == "drift" and pending else CHECKS[stage](ctx)
+            problems = origin.attach(problems, ctx.sources_by_resource) if stage in origin.CONTENT_STAGES else problems
             problems = sorted(set(problems), key=lambda p: (p.file, p.resource, p.field, p.what))
             found.extend(problems)
             progress(i, stage, problems, time.perf_counter() - started)
