@@ -98,7 +98,7 @@ def test_one_pass_matches_every_check_on_its_own_on_all_golden_items_at_once() -
         assert_same(items, config)
 
 
-@pytest.mark.parametrize("workload", ["mixed", "all-edited"])
+@pytest.mark.parametrize("workload", ["realistic", "mixed", "all-edited"])
 def test_one_pass_matches_every_check_on_its_own_on_the_bench_workloads(workload: str) -> None:
     items = yaml_rs.loads(bench_resource_list(60, workload=workload))["items"]
     for config in (Config(), BUDGET):
