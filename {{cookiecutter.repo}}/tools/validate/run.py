@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from tools.validate import catalog, drift, flux, policy, schema, secrets
+from tools.validate import budget, catalog, drift, flux, policy, schema, secrets
 from tools.validate.problems import Problem
 from tools.manifests import RENDERED, Manifest
 from tools.validate.repo import Repo
@@ -49,7 +49,7 @@ CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
     "drift": lambda c: drift.check(c.repo),
     "secrets": lambda c: secrets.check(c.repo, c.applied(), c.age_key),
     "schema": lambda c: schema.check(c.applied(), c.kubernetes_version, c.repo.root),
-    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources(), catalog.load(c.repo.root)),
+    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources(), catalog.load(c.repo.root)) + budget.check(c.repo.root, c.applied()),
 }
 
 
