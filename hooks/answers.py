@@ -120,6 +120,11 @@ def webui_url(answers: Mapping[str, object], catalog: Mapping) -> str:
     return f"http://{answers['open_webui_ip']}"
 
 
+def sso_provider(answers: Mapping[str, object]) -> str:
+    """The name Open WebUI shows on its single sign-on button: the issuer's host ("" without SSO)."""
+    return urlsplit(str(answers.get("oidc_issuer_url") or "")).hostname or ""
+
+
 def gpu_workloads(answers: Mapping[str, object], catalog: Mapping) -> list[str]:
     """The deployed services that hold a GPU of the chosen vendor: those whose image has a GPU backend for it."""
     vendor = answers["gpu_vendor"]

@@ -13,8 +13,9 @@ rendered. It is looked up when a template calls it: cookiecutter renders the pro
 `deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
 answers switch on, decided once in hooks/answers.py for every file.
 
-`gpu_plan`, `gpu_settings` and `webui_url` (each taking the answers): the GPU memory budget with the
-runtime settings derived from it, and Open WebUI's address, decided once in hooks/answers.py.
+`gpu_plan`, `gpu_settings`, `webui_url` and `sso_provider` (each taking the answers): the GPU memory budget
+with the runtime settings derived from it, Open WebUI's address and its single sign-on provider's name,
+decided once in hooks/answers.py.
 
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
@@ -30,7 +31,7 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, nth_pool_address, webui_url  # noqa: E402
+from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, nth_pool_address, sso_provider, webui_url  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
@@ -74,4 +75,5 @@ class TemplateGlobals(Extension):
         environment.globals["gpu_plan"] = with_catalog(gpu_plan)
         environment.globals["gpu_settings"] = with_catalog(gpu_settings)
         environment.globals["webui_url"] = with_catalog(webui_url)
+        environment.globals["sso_provider"] = sso_provider
         environment.filters["lb_pool_ip"] = nth_pool_address
