@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test fuzz bench clean
+.PHONY: demo test test-fast fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
+	# compat: a plain path entry, no import hook on every Python start; its deprecation banner is noise here.
+	PYTHONWARNINGS='ignore:Compat editable installs' $(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
 	touch $@
 
 # Bake the default answers into out/demo from a clone of this checkout's HEAD, as
@@ -33,8 +34,13 @@ demo: $(STAMP)
 	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
 	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
+# make test: every tier that runs on this machine in a few minutes. make test-fast: kfn and the
+# pure-Python units, no cookiecutter bake (the `bake` tier, tests/conftest.py), for the edit-test loop.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not bake"
 
 # Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt).
 # `make test` runs a 400-case slice; e.g. make fuzz SEED=1 CASES=10000
