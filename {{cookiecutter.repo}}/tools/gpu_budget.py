@@ -21,6 +21,9 @@ KEEP_LOADED, UNLOAD_IDLE = -1, 300
 # Ollama's keep-alive: its default 5m where the card is shared, longer where Ollama has it alone.
 KEEP_ALIVE_SHARED, KEEP_ALIVE_ALONE = "5m", "30m"
 SD_MODES = ("none", "medvram", "lowvram")
+# The environment variable that sets each lighter mode (vladmandic/sdnext modules/cmd_args.py: SD_MEDVRAM, SD_LOWVRAM).
+SD_MODE_VARIABLES = {mode: f"SD_{mode.upper()}" for mode in SD_MODES[1:]}
+FIX = "raise gpu_memory_gb, pick smaller models or a smaller whisper_model, or disable a service"
 SIZE_TAG = re.compile(r"(?:(\d+)x)?(\d+(?:\.\d+)?)([bm])")
 
 
@@ -63,16 +66,17 @@ class Plan:
     def fits(self) -> bool:
         return self.needed <= self.gpu_memory_gb
 
-    def problem(self) -> str | None:
-        """One line naming gpu_memory_gb and the GiB needed, or None when the worst case fits."""
+    def shortfall(self) -> str | None:
+        """What does not fit, with the GiB needed, or None when the worst case fits."""
         if self.fits:
             return None
         parts = " + ".join(f"{n.what} {n.gib:g}" for n in [self.largest_model, *self.others] if n)
-        return (
-            f"gpu_memory_gb: {self.gpu_memory_gb} — the services that can share one GPU need {self.needed:g} GiB "
-            f"({parts}); raise gpu_memory_gb, pick smaller models or a smaller whisper_model, "
-            "or disable a service"
-        )
+        return f"the services that can share one GPU need {self.needed:g} GiB ({parts})"
+
+    def problem(self) -> str | None:
+        """The bake's line: naming gpu_memory_gb and the GiB needed, with the fix."""
+        short = self.shortfall()
+        return f"gpu_memory_gb: {self.gpu_memory_gb} — {short}; {FIX}" if short else None
 
     def arithmetic(self) -> list[str]:
         """The sum as the README shows it, one line per term."""
@@ -123,9 +127,10 @@ def sd_need(sd: Mapping, mode: str) -> Need:
     return Need("stable-diffusion", "Stable Diffusion", float(memory["classes"][checkpoint][mode]), f"{checkpoint} checkpoint, SD.Next memory mode {mode}")
 
 
-def plan(answers: Mapping, services: Mapping, gpu_services: list[str]) -> Plan | None:
+def plan(answers: Mapping, services: Mapping, gpu_services: list[str], sd_mode: str | None = None) -> Plan | None:
     """The budget of a bake: `gpu_services` are the deployed services holding a GPU (hooks/answers.py
-    gpu_workloads). None without Ollama on a GPU (CPU only): nothing shares a card."""
+    gpu_workloads). None without Ollama on a GPU (CPU only): nothing shares a card. The bake chooses
+    SD.Next's memory mode; `make validate` passes the one the manifests set (`sd_mode`)."""
     if "ollama" not in gpu_services:
         return None
     ollama = services["ollama"]
@@ -137,7 +142,7 @@ def plan(answers: Mapping, services: Mapping, gpu_services: list[str]) -> Plan |
     # AMD's device plugin hands out whole GPUs; otherwise up to `replicas` pods share a card.
     per_card = 1 if answers["gpu_vendor"] == "amd" else int(answers["gpu_time_slicing_replicas"])
     # SD.Next's lighter memory modes trade speed for memory: the first one that fits is chosen.
-    modes = SD_MODES if "stable-diffusion" in gpu_services else SD_MODES[:1]
+    modes = [sd_mode] if sd_mode else SD_MODES if "stable-diffusion" in gpu_services else SD_MODES[:1]
     candidates = [_plan(answers, services, gpu_services, memory, models, unknown, per_card, mode) for mode in modes]
     result = next((c for c in candidates if c.fits), candidates[-1])
     result.settings = settings(result, ollama, services)
@@ -170,6 +175,7 @@ def settings(p: Plan, ollama: Mapping, services: Mapping) -> dict[str, str]:
         "OLLAMA_NUM_PARALLEL": str(ollama["gpu_memory"]["parallel_requests"]),
         "WHISPER__TTL": str(UNLOAD_IDLE if p.shared else KEEP_LOADED),
         "SD_MEMORY_MODE": p.sd_mode,
+        "SD_MEMORY_VARIABLE": SD_MODE_VARIABLES.get(p.sd_mode, ""),
     }
 
 
@@ -182,4 +188,5 @@ def cpu_settings(ollama: Mapping) -> dict[str, str]:
         "OLLAMA_NUM_PARALLEL": str(ollama["gpu_memory"]["parallel_requests"]),
         "WHISPER__TTL": str(KEEP_LOADED),
         "SD_MEMORY_MODE": "none",
+        "SD_MEMORY_VARIABLE": "",
     }

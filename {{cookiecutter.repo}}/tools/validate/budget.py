@@ -17,17 +17,26 @@ from tools.validate.problems import Problem
 STAGE = "policy"
 
 
+def containers(m: Manifest) -> list[dict]:
+    return ((m.doc.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+
+
 def gpu_holders(applied: list[Manifest], services: dict) -> list[str]:
     """The catalogued services whose rendered Deployment limits a GPU resource."""
     found = []
     for m in applied:
         if m.kind != "Deployment" or m.name not in services:
             continue
-        containers = ((m.doc.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
-        limits = [((c.get("resources") or {}).get("limits") or {}) for c in containers]
+        limits = [((c.get("resources") or {}).get("limits") or {}) for c in containers(m)]
         if any(catalog.resource_vendor(str(resource)) for limit in limits for resource in limit):
             found.append(m.name)
     return found
+
+
+def sd_mode(applied: list[Manifest]) -> str:
+    """SD.Next's memory mode as its rendered Deployment sets it."""
+    names = {str(e.get("name")) for m in applied if m.kind == "Deployment" and m.name == "stable-diffusion" for c in containers(m) for e in c.get("env") or []}
+    return next((mode for mode, variable in gpu_budget.SD_MODE_VARIABLES.items() if variable in names), gpu_budget.SD_MODES[0])
 
 
 def check(root: Path, applied: list[Manifest]) -> list[Problem]:
@@ -39,10 +48,10 @@ def check(root: Path, applied: list[Manifest]) -> list[Problem]:
     except AnswersError as err:
         return [Problem(CRUFT_RECORD, "-", "-", str(err), f"restore {CRUFT_RECORD} from git", STAGE)]
     try:
-        plan = gpu_budget.plan(answers, services, gpu_holders(applied, services))
+        plan = gpu_budget.plan(answers, services, gpu_holders(applied, services), sd_mode(applied))
     except (KeyError, ValueError, TypeError) as err:
         return [Problem(CRUFT_RECORD, "-", "context.cookiecutter", f"the GPU memory budget cannot read {err}", "restore the answer from git", STAGE)]
-    why = plan.problem() if plan else None
-    if not why:
+    short = plan.shortfall() if plan else None
+    if not short:
         return []
-    return [Problem(CRUFT_RECORD, "-", "context.cookiecutter.gpu_memory_gb", why.partition(" — ")[2], "see the README's GPU memory budget", STAGE)]
+    return [Problem(CRUFT_RECORD, "-", "context.cookiecutter.gpu_memory_gb", f"{short}, more than gpu_memory_gb {plan.gpu_memory_gb}", f"{gpu_budget.FIX} (the README's GPU memory budget)", STAGE)]
