@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test test-fast fuzz bench clean
+.PHONY: demo test test-fast fuzz oracle bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,12 +42,17 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not bake"
 
-# Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt).
-# `make test` runs a 400-case slice; e.g. make fuzz SEED=1 CASES=10000
+# Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt),
+# then the semantic oracle (kfn's output against a model of kfn/README.md) on as many valid cases.
+# `make test` runs a slice of each; e.g. make fuzz SEED=1 CASES=10000
 SEED  ?= 1
 CASES ?= 2000
 fuzz: $(STAMP)
 	$(BIN)/python tests/kfn/kfn_fuzz.py --seed $(SEED) --cases $(CASES)
+	$(BIN)/python tests/kfn/kfn_oracle.py --seed $(SEED) --cases $(CASES)
+
+oracle: $(STAMP)
+	$(BIN)/python tests/kfn/kfn_oracle.py --seed $(SEED) --cases $(CASES)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -39,8 +39,8 @@ LB_SHARING_ANNOTATIONS = ("lbipam.cilium.io/sharing-key", "metallb.io/allow-shar
 
 
 def is_gpu_resource(name: str, config: Config) -> bool:
-    """A vendor GPU resource, the configured one, or any ``<domain>/gpu``."""
-    return name in GPU_RESOURCES or name == config.gpu.resource or name.endswith("/gpu")
+    """A vendor GPU resource, the configured one, or any ``<domain>/gpu`` (a non-string key, ``1: 2``, is none)."""
+    return isinstance(name, str) and (name in GPU_RESOURCES or name == config.gpu.resource or name.endswith("/gpu"))
 
 
 _EMPTY: dict = {}  # a missing or wrong-typed mapping, as the checks read it (never written to)
@@ -109,11 +109,12 @@ def _emptydir_in(item: dict, spec: dict | None) -> list[Result]:
     """``spec``: the item's ``selectors.pod_spec``."""
     out = []
     volumes = spec.get("volumes") if spec is not None else None
-    scratch = {v.get("name") for v in volumes if isinstance(v, dict) and "emptyDir" in v} if isinstance(volumes, list) else set()
+    # Names are compared as strings only: a list or mapping where a name belongs names nothing.
+    scratch = {v["name"] for v in volumes if isinstance(v, dict) and "emptyDir" in v and isinstance(v.get("name"), str)} if isinstance(volumes, list) else set()
     for path, container in selectors.all_containers(item) if scratch else ():
         mounts = container.get("volumeMounts") if isinstance(container.get("volumeMounts"), list) else []
         for i, mount in enumerate(mounts):
-            if isinstance(mount, dict) and mount.get("name") in scratch and _under_model_path(str(mount.get("mountPath", ""))):
+            if isinstance(mount, dict) and isinstance(mount.get("name"), str) and mount["name"] in scratch and _under_model_path(str(mount.get("mountPath", ""))):
                 message = f'emptyDir volume "{mount["name"]}" holds model data at {mount["mountPath"]}: models are lost on every restart; use a PersistentVolumeClaim'
                 out.append(result(item, "error", message, path + ("volumeMounts", i, "mountPath")))
     return out
@@ -194,9 +195,10 @@ def lb_ips(item: dict) -> Iterator[tuple[str, tuple]]:
     """Every LoadBalancer IP a Service asks for, in any of the four forms, with the field it sits in."""
     notes = selectors.annotations(item)
     for name in LB_IP_ANNOTATIONS:
-        for ip in str(notes.get(name, "")).split(","):
-            if ip.strip():
-                yield ip.strip(), ("metadata", "annotations", name)
+        listed = [ip.strip() for ip in str(notes.get(name, "")).split(",")]
+        for ip in dict.fromkeys(listed):  # "10.0.0.1,10.0.0.1" is one IP in one field: one result at most
+            if ip:
+                yield ip, ("metadata", "annotations", name)
     spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
     if spec.get("loadBalancerIP"):
         yield str(spec["loadBalancerIP"]).strip(), ("spec", "loadBalancerIP")
@@ -218,7 +220,7 @@ class _LoadBalancerIps:
             return []
         owners = self.owners
         out = []
-        meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        meta = selectors.metadata(item)
         me = (meta.get("namespace"), meta.get("name"))
         for ip, path in lb_ips(item):
             first = owners.setdefault(ip, (item, me))
@@ -228,7 +230,7 @@ class _LoadBalancerIps:
             key = _sharing_key(item)
             if key is not None and key == _sharing_key(other):
                 continue
-            other_meta = other.get("metadata", {})
+            other_meta = selectors.metadata(other)
             where = "/".join(str(p) for p in (other_meta.get("namespace"), other_meta.get("name")) if p)
             out.append(result(item, "error", f"LoadBalancer IP {ip} is already used by Service {where}", path))
         return out

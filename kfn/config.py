@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import namedtuple
 from types import MappingProxyType
 
-from kfn.errors import ConfigError
+from kfn.errors import ConfigError, type_name
 from kfn.numbers import MAX_INT, whole_number
 from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
 from kfn.selectors import CONFIG_KIND, GROUP
@@ -95,7 +95,7 @@ class Config(namedtuple("Config", "gpu backup probes", defaults=(GpuConfig(), Ba
 
 
 def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type_name(value)
 
 
 def _mapping(value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
@@ -253,8 +253,12 @@ def _from_config_map(data: Any) -> Config:
         if len(parts) < 2 or parts[0] not in ("gpu", "backup") or parts[1] in ("nodeSelector", "tolerations"):
             raise ConfigError(f"data.{dotted}: unknown key (use gpu.<field> or backup.<field>; lists and maps need an AIPatches file)")
         node = spec
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):  # gpu.vendor=amd and gpu.vendor.x=y
+                raise ConfigError(f"data.{dotted}: data.{'.'.join(parts[: depth + 1])} is a value, not a section")
+        if isinstance(node.get(parts[-1]), dict):
+            raise ConfigError(f"data.{dotted}: is a section of other keys here, not a value")
         node[parts[-1]] = value
     return parse_spec(spec, at="data")
 

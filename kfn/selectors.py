@@ -38,13 +38,19 @@ _SKIPPED_KINDS = {
     "Component": "kustomize.config.k8s.io/",
     CONFIG_KIND: GROUP + "/",
 }
-_NO_ANNOTATIONS: dict = {}  # shared empty result: callers only read it
+_NO_ANNOTATIONS: dict = {}  # shared empty result (annotations, metadata): callers only read it
 
 
 def kind_of(item: dict) -> str:
     """The item's kind, or "" when it is missing or not a string (``kind: [x]`` must not break a lookup)."""
     kind = item.get("kind")
     return kind if isinstance(kind, str) else ""
+
+
+def metadata(item: dict) -> dict:
+    """The item's metadata mapping, or an empty one when it is missing, null or not a mapping."""
+    meta = item.get("metadata")
+    return meta if isinstance(meta, dict) else _NO_ANNOTATIONS
 
 
 def annotations(item: dict) -> dict:

@@ -142,6 +142,8 @@ def test_ip_outside_the_pool(repo):
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
     assert f"{outside} is outside every LoadBalancer pool ({answers(repo)['lb_pool']}" in line
+    # The line leads with the file to edit, then the rendered copy Flux applies.
+    assert line.startswith(f"{BASE}/services.yaml (rendered: {rendered(repo, 'apps', 'ai/service-faster-whisper.yaml')}): ")
 
 
 def test_extra_gpu_workload_over_budget(repo):
@@ -315,3 +317,56 @@ def test_workload_without_probes(repo):
     outcome = failing(repo, policy=2)
     for probe in ("livenessProbe", "readinessProbe"):
         outcome.problem("Deployment/open-webui", f"containers[open-webui].{probe}: missing")
+
+
+@pytest.mark.parametrize(
+    ("image", "says"),
+    [
+        ("example/tool:1.0:2.0", "is not a valid image reference"),  # two tags
+        ("Example/Tool:1.0", "is not a valid image reference"),  # upper case
+        ("example/tool:latest", "is tagged latest and no digest"),
+        ("example/tool", "has no tag and no digest"),
+    ],
+)
+def test_image_reference_that_cannot_pull_or_moves(repo, image, says):
+    add_to_core(repo, "tool", f"""\
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: tool, namespace: ai}}
+spec:
+  template:
+    metadata: {{labels: {{app: tool}}}}
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - name: fetch
+          image: {image}
+          resources: {{limits: {{cpu: 100m, memory: 64Mi}}}}
+          securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
+      containers:
+        - name: tool
+          image: example/tool:1.0@sha256:{"0" * 64}
+          resources: {{limits: {{cpu: 100m, memory: 64Mi}}}}
+          securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
+      automountServiceAccountToken: false
+      securityContext: {{seccompProfile: {{type: RuntimeDefault}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: tool, namespace: ai}}
+spec:
+  podSelector: {{matchLabels: {{app: tool}}}}
+  policyTypes: [Ingress]
+""")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem(rendered(repo, "core", "ai/job-tool.yaml"), "spec.template.spec.initContainers[fetch].image")
+    assert says in line and line.startswith("kubernetes/infrastructure/base/tool/tool.yaml (rendered: ")
+
+
+def test_sd_next_latest_is_a_warning_until_pinned(repo):
+    """SD.Next publishes only :latest (the catalog says so): the bake passes with a warning naming the fix."""
+    outcome = repo.validate()
+    assert outcome.returncode == 0, outcome.stdout
+    line = outcome.problem("warning: ", "deployment-stable-diffusion.yaml", "image vladmandic/sdnext-cuda:latest is tagged latest")
+    assert "add the digest the tag points at today" in line

@@ -33,3 +33,8 @@ def gpu_vendors_by_image(services: dict) -> dict[str, set[str]]:
 
 def resource_vendor(resource: str) -> str | None:
     return next((vendor for prefix, vendor in RESOURCE_VENDORS.items() if resource.startswith(prefix)), None)
+
+
+def unpinned_images(services: dict) -> set[str]:
+    """The images of services whose upstream publishes only a moving tag (the catalog's `unpinned`)."""
+    return {str(run.get("image")) for s in services.values() if s.get("unpinned") for run in (s.get("images") or {}).values()}
