@@ -118,7 +118,8 @@ def model_need(name: str, ollama: Mapping) -> Need | None:
 def whisper_need(answers: Mapping, whisper: Mapping) -> Need:
     choice = answers["whisper_model"]
     model = whisper["models"]["auto-gpu" if choice == "auto" else choice]
-    return Need("faster-whisper", "speech to text", float(whisper["gpu_memory"][model]), f"{model}, float16")
+    compute = whisper["compute_type"]["gpu"]
+    return Need("faster-whisper", "speech to text", float(whisper["gpu_memory"][model][compute]), f"{model}, {compute}")
 
 
 def sd_need(sd: Mapping, mode: str) -> Need:
