@@ -31,8 +31,8 @@ INTEL_DRIVERS = ("i915", "xe")
 BACKUP_METHODS = ("fs-backup", "csi-snapshot")
 EXPOSURES = ("loadbalancer", "gateway")
 CATALOG_PATH = Path("{{cookiecutter.repo}}") / "catalog" / "services.yaml"
-# The budget rule ships in the generated repo (`make validate` applies it too); the bake loads it from here.
-GPU_BUDGET_PATH = Path(__file__).resolve().parent.parent / "{{cookiecutter.repo}}" / "tools" / "gpu_budget.py"
+# The budget rule ships in the generated repo (`make validate` applies it too); the bake loads it from there.
+GPU_BUDGET_PATH = Path("{{cookiecutter.repo}}") / "tools" / "gpu_budget.py"
 MAX_GPU_MEMORY_GB = 1024
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
@@ -91,26 +91,28 @@ def active_layers(answers: Mapping[str, object]) -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def gpu_budget() -> ModuleType:
-    """tools/gpu_budget.py of this template, loaded by path (the hooks have no package to import it from)."""
-    spec = importlib.util.spec_from_file_location("ai_gitops_gpu_budget", GPU_BUDGET_PATH)
+def load_gpu_budget(path: Path) -> ModuleType:
+    """tools/gpu_budget.py of the template at `path`, loaded by path (the hooks have no package to import it
+    from). Keyed by path like load_catalog: cruft bakes two template commits in one process."""
+    name = f"ai_gitops_gpu_budget_{load_gpu_budget.cache_info().currsize}"  # one module per template copy
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve their module by name
     spec.loader.exec_module(module)
     return module
 
 
-def gpu_plan(answers: Mapping[str, object], catalog: Mapping):
+def gpu_plan(answers: Mapping[str, object], catalog: Mapping, budget: ModuleType):
     """The GPU memory budget of these answers (tools/gpu_budget.Plan), None when Ollama runs on the CPU."""
     if answers["gpu_vendor"] == "none":
         return None
-    return gpu_budget().plan(answers, catalog["services"], gpu_workloads(answers, catalog))
+    return budget.plan(answers, catalog["services"], gpu_workloads(answers, catalog))
 
 
-def gpu_settings(answers: Mapping[str, object], catalog: Mapping) -> dict[str, str]:
+def gpu_settings(answers: Mapping[str, object], catalog: Mapping, budget: ModuleType) -> dict[str, str]:
     """The runtime settings the manifests read: Ollama's, speaches' TTL, SD.Next's memory mode."""
-    found = gpu_plan(answers, catalog)
-    return found.settings if found else gpu_budget().cpu_settings(catalog["services"]["ollama"])
+    found = gpu_plan(answers, catalog, budget)
+    return found.settings if found else budget.cpu_settings(catalog["services"]["ollama"])
 
 
 def webui_url(answers: Mapping[str, object], catalog: Mapping) -> str:
@@ -363,9 +365,9 @@ GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas")
 GPU_MEMORY_INPUTS = (*GPU_BUDGET_INPUTS, "gpu_memory_gb", "ollama_models", "whisper_model")
 
 
-def gpu_memory_problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
+def gpu_memory_problems(answers: Mapping[str, str], catalog: Mapping, budget: ModuleType) -> list[str]:
     """The services sharing one GPU plus the largest model must fit in gpu_memory_gb (tools/gpu_budget.py)."""
-    found = gpu_plan(answers, catalog)
+    found = gpu_plan(answers, catalog, budget)
     why = found.problem() if found else None
     return [why] if why else []
 
@@ -391,8 +393,9 @@ def sso_problems(answers: Mapping[str, object]) -> list[str]:
     return []
 
 
-def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
-    """Every problem with the answers, one `key: value — why` line each, in prompt order."""
+def problems(answers: Mapping[str, str], catalog: Mapping, budget: ModuleType) -> list[str]:
+    """Every problem with the answers, one `key: value — why` line each, in prompt order. `catalog` and
+    `budget` (load_catalog, load_gpu_budget) come from the template being baked."""
     found, bad_keys = [], set()
     for key in boolean_answers(catalog):
         if not isinstance(answers.get(key), bool):
@@ -410,5 +413,5 @@ def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
     if not bad_keys & {*GPU_BUDGET_INPUTS, *boolean_answers(catalog)}:
         found += gpu_problems(answers, catalog)
     if not bad_keys & {*GPU_MEMORY_INPUTS, *boolean_answers(catalog)}:
-        found += gpu_memory_problems(answers, catalog)
+        found += gpu_memory_problems(answers, catalog, budget)
     return found

@@ -31,18 +31,29 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, nth_pool_address, sso_provider, webui_url  # noqa: E402
+from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, load_gpu_budget, nth_pool_address, sso_provider, webui_url  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
+GPU_BUDGET = Path("tools") / "gpu_budget.py"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
 
 
-def catalog() -> dict:
+def project_file(relative: Path) -> Path:
+    """A file of the project template being rendered (see the module docstring for where that is)."""
     here = Path.cwd()
-    for candidate in (here / CATALOG, here / PROJECT_TEMPLATE / CATALOG):
+    for candidate in (here / relative, here / PROJECT_TEMPLATE / relative):
         if candidate.is_file():
-            return load_catalog(candidate)
-    raise FileNotFoundError(f"no {CATALOG} below {here}: catalog() is for rendering the ai-gitops template")
+            return candidate
+    raise FileNotFoundError(f"no {relative} below {here}: the extension is for rendering the ai-gitops template")
+
+
+def catalog() -> dict:
+    return load_catalog(project_file(CATALOG))
+
+
+def gpu_budget():
+    """tools/gpu_budget.py of the template being rendered."""
+    return load_gpu_budget(project_file(GPU_BUDGET))
 
 
 def deployed_services(answers: dict) -> dict[str, dict]:
@@ -64,6 +75,11 @@ def with_catalog(derive):
     return lambda answers: derive(answers, catalog())
 
 
+def with_budget(derive):
+    """A GPU budget derivation of hooks/answers.py with this template's catalog and budget rule filled in."""
+    return lambda answers: derive(answers, catalog(), gpu_budget())
+
+
 class TemplateGlobals(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -72,8 +88,8 @@ class TemplateGlobals(Extension):
         environment.globals["stt_model"] = stt_model
         environment.globals["deployed_services"] = deployed_services
         environment.globals["layers"] = active_layers
-        environment.globals["gpu_plan"] = with_catalog(gpu_plan)
-        environment.globals["gpu_settings"] = with_catalog(gpu_settings)
+        environment.globals["gpu_plan"] = with_budget(gpu_plan)
+        environment.globals["gpu_settings"] = with_budget(gpu_settings)
         environment.globals["webui_url"] = with_catalog(webui_url)
         environment.globals["sso_provider"] = sso_provider
         environment.filters["lb_pool_ip"] = nth_pool_address
