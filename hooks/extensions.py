@@ -13,9 +13,14 @@ rendered. It is looked up when a template calls it: cookiecutter renders the pro
 `deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
 answers switch on, decided once in hooks/answers.py for every file.
 
-`gpu_plan`, `gpu_settings`, `webui_url` and `sso_provider` (each taking the answers): the GPU memory budget
-with the runtime settings derived from it, Open WebUI's address and its single sign-on provider's name,
-decided once in hooks/answers.py.
+`node_selector`: the gpu_node_selector answer (`key=value,...`) as a mapping.
+
+`public_url(cookiecutter, name)`: the origin users open a service at (README, Open WebUI's WEBUI_URL).
+
+`litellm_model(name)`: how LiteLLM routes an Ollama model (chat or embedding), hooks/models.py.
+
+`gpu_plan` and `gpu_settings` (each taking the answers): the GPU memory budget with the runtime settings
+derived from it; `sso_provider`: the single sign-on provider's name. Decided once in hooks/answers.py.
 
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
@@ -31,7 +36,8 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, load_gpu_budget, nth_pool_address, sso_provider, webui_url  # noqa: E402
+from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, load_gpu_budget, node_selector, nth_pool_address, sso_provider  # noqa: E402
+from models import litellm_model  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 GPU_BUDGET = Path("tools") / "gpu_budget.py"
@@ -70,9 +76,16 @@ def stt_model(answers: dict) -> str:
     return whisper["models"][choice]
 
 
-def with_catalog(derive):
-    """A derivation of hooks/answers.py with this template's catalog filled in."""
-    return lambda answers: derive(answers, catalog())
+def public_url(answers: dict, name: str) -> str:
+    """The origin a browser uses for a service: https://<host>.<domain> through the Gateway, http://<its IP>
+    on its LoadBalancer (with the Service port unless 80), "" for a service with neither."""
+    svc = catalog()["services"][name]
+    if answers["exposure"] == "gateway" and svc.get("host"):
+        return f"https://{svc['host']}.{answers['domain']}"
+    if svc["ip_answer"]:
+        port = "" if svc["service_port"] == 80 else f":{svc['service_port']}"
+        return f"http://{answers[svc['ip_answer']]}{port}"
+    return ""
 
 
 def with_budget(derive):
@@ -88,8 +101,10 @@ class TemplateGlobals(Extension):
         environment.globals["stt_model"] = stt_model
         environment.globals["deployed_services"] = deployed_services
         environment.globals["layers"] = active_layers
+        environment.globals["litellm_model"] = litellm_model
+        environment.globals["public_url"] = public_url
         environment.globals["gpu_plan"] = with_budget(gpu_plan)
         environment.globals["gpu_settings"] = with_budget(gpu_settings)
-        environment.globals["webui_url"] = with_catalog(webui_url)
         environment.globals["sso_provider"] = sso_provider
         environment.filters["lb_pool_ip"] = nth_pool_address
+        environment.filters["node_selector"] = node_selector

@@ -12,11 +12,20 @@ MAX_GPUS = 64
 
 
 def gpu_count(value: str) -> int:
-    """The GPU marker's count; ValueError says why a value is not one."""
+    """The GPU marker's count; ValueError says why a value is not one (and, for what kfn 0.1 took, what to write)."""
     count = whole_number(value, 1, MAX_GPUS)
     if count is None:
-        raise ValueError(f'"{value}" is not a whole number of GPUs from 1 to {MAX_GPUS}')
+        raise ValueError(f'"{value}" is not a whole number of GPUs from 1 to {MAX_GPUS}{_since_0_2(value)}')
     return count
+
+
+def _since_0_2(value: str) -> str:
+    """What kfn 0.1 accepted here and 0.2 refuses: digits of other scripts, counts above MAX_GPUS."""
+    if len(value) <= 10 and value.isdecimal() and not value.isascii():
+        return f' (kfn 0.1 read it as {int(value)}; write "{int(value)}" in ASCII digits)'
+    if len(value) <= 10 and value.isascii() and value.isdigit() and int(value) > MAX_GPUS:
+        return "; no node holds that many (kfn 0.1 took any count): write the GPUs one pod needs"
+    return ""
 
 
 def _missing_tolerations(existing: list, wanted: tuple) -> list:

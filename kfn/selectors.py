@@ -21,13 +21,15 @@ MARKER_PREFIX = "ai-gitops.dev/"
 
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
-# Where each workload kind keeps its pod spec.
+# Where each workload kind keeps its pod spec. A bare Pod is a workload too: it is edited and checked
+# like the others (its GPU counts once in the budget).
 POD_SPEC_PATHS = {
     "Deployment": ("spec", "template", "spec"),
     "StatefulSet": ("spec", "template", "spec"),
     "DaemonSet": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Pod": ("spec",),
 }
 WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
 

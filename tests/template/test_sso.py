@@ -63,14 +63,14 @@ def test_sso_wires_open_webui_to_the_provider(sso_bake):
         "WEBUI_URL": "https://chat.lab.example.org",
         "OAUTH_PROVIDER_NAME": "id.example.org",
         "OPENID_PROVIDER_URL": f"{ISSUER}/.well-known/openid-configuration",
-        "OPENID_REDIRECT_URI": "https://chat.lab.example.org/oauth/oidc/callback",
+        "OPENID_REDIRECT_URI": "https://chat.lab.example.org/oauth/oidc/login/callback",
         "OAUTH_CLIENT_ID": "open-webui-lab",
     }
     assert wired["OAUTH_CLIENT_SECRET"] == {"secretKeyRef": {"name": "open-webui-secrets", "key": "OAUTH_CLIENT_SECRET"}}
     assert (wired["ENABLE_OAUTH_SIGNUP"], wired["ENABLE_OAUTH_ROLE_MANAGEMENT"], wired["OAUTH_ADMIN_ROLES"], wired["ENABLE_OAUTH_GROUP_MANAGEMENT"]) == ("True", "True", "ai-admin", "True")
     assert wired["WEBUI_AUTH"] == "True"
     readme = (sso_bake.path / "README.md").read_text()
-    assert "register the redirect URI `https://chat.lab.example.org/oauth/oidc/callback`" in readme
+    assert "register the redirect URI `https://chat.lab.example.org/oauth/oidc/login/callback`" in readme
 
 
 def test_the_client_secret_is_only_in_the_sops_secret(sso_bake):

@@ -270,6 +270,60 @@ def test_schedule_that_misses_the_pods_of_its_claims(repo):
     assert "add a selector for the pods' labels" in line
 
 
+SCHEDULES = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
+SKIP_DAILY_CLAIMS = """      - conditions:
+          pvcLabels:
+            backup.velero.io/backup-tier: Daily
+        action:
+          type: skip
+"""
+SKIP_EMPTYDIRS = """      - conditions:
+          volumeTypes: [emptyDir]
+        action:
+          type: skip
+"""
+
+
+def test_gfs_backups_that_copy_a_daily_claim_through_its_pod(repo):
+    """Stable Diffusion's pod mounts its outputs (GFS) and its models (Daily): the GFS Schedules include
+    the pod, and Velero copies every volume of an included pod unless a volume policy skips it."""
+    repo.edit(SCHEDULES, SKIP_DAILY_CLAIMS, "")
+    repo.render()
+    outcome = failing(repo, policy=3)
+    for schedule in ("gfs-daily", "gfs-weekly", "gfs-monthly"):
+        line = outcome.problem(f"Schedule/ai-{schedule}", "copies claim stable-diffusion-models (tier Daily) through Deployment/stable-diffusion")
+        assert "pvcLabels: {backup.velero.io/backup-tier: Daily}" in line and "Velero >= 1.16" in line
+
+
+def test_backups_that_copy_emptydirs(repo):
+    repo.edit(SCHEDULES, SKIP_EMPTYDIRS, "")  # the first tier's ConfigMap: GFS
+    repo.render()
+    outcome = failing(repo, policy=6)
+    for schedule in ("gfs-daily", "gfs-weekly", "gfs-monthly"):
+        for volume in ("dshm", "tmp"):
+            outcome.problem(f"Schedule/ai-{schedule}", f"copies volume {volume} of Deployment/stable-diffusion (an emptyDir: scratch)")
+
+
+def test_volume_policy_that_skips_its_own_tier(repo):
+    path = repo.file(SCHEDULES)
+    head, daily = path.read_text().rsplit("name: ai-daily-volumes\n", 1)  # the ConfigMap, after the Schedule
+    path.write_text(head + "name: ai-daily-volumes\n" + daily.replace("backup.velero.io/backup-tier: GFS", "backup.velero.io/backup-tier: Daily"))
+    repo.render()
+    outcome = failing(repo, policy=4)  # three Daily claims no longer copied, and the GFS outputs copied into Daily
+    for claim in ("ollama-models", "stable-diffusion-models", "whisper-models"):
+        line = outcome.problem(f"PersistentVolumeClaim/{claim}", "tier Daily, but no Schedule of that tier copies its data")
+        assert "Schedule/ai-daily include its pods and skip it" in line
+    outcome.problem("Schedule/ai-daily", "copies claim stable-diffusion-data (tier GFS)")
+
+
+def test_resource_policy_naming_a_missing_configmap(repo):
+    repo.edit(SCHEDULES, "      name: ai-daily-volumes\n    ttl", "      name: ai-daily-policies\n    ttl")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem("Schedule/ai-daily", "resourcePolicy.name")
+    assert "no ConfigMap ai-daily-policies in namespace velero, so Velero fails every backup of this Schedule" in line
+
+
 def test_workload_without_a_network_policy(repo):
     policies = "kubernetes/infrastructure/base/netpol/policies.yaml"
     kept = [d for d in repo.load(policies) if d["metadata"]["name"] != "faster-whisper"]
@@ -370,3 +424,17 @@ def test_sd_next_latest_is_a_warning_until_pinned(repo):
     assert outcome.returncode == 0, outcome.stdout
     line = outcome.problem("warning: ", "deployment-stable-diffusion.yaml", "image vladmandic/sdnext-cuda:latest is tagged latest")
     assert "add the digest the tag points at today" in line
+
+
+@pytest.mark.parametrize("lb_provider", ["cilium", "metallb"])
+def test_gateway_address_outside_the_pool(tmp_path, lb_provider):
+    """The Gateway's address (spec.addresses for Cilium, the Envoy Service annotation for MetalLB) is held
+    to the pool like a Service's."""
+    repo = Repo(bake(tmp_path, exposure="gateway", lb_provider=lb_provider))
+    gateway = "kubernetes/infrastructure/base/gateway/gateway.yaml"
+    repo.edit(gateway, f'"{answers(repo)["open_webui_ip"]}"', '"10.10.3.30"')
+    repo.render()
+    outcome = failing(repo, policy=1)
+    field = "spec.addresses[0].value" if lb_provider == "cilium" else 'spec.infrastructure.annotations["metallb.io/loadBalancerIPs"]'
+    line = outcome.problem("Gateway/ai", field)
+    assert "10.10.3.30 is outside every LoadBalancer pool" in line and line.startswith(f"{gateway} (rendered: ")
