@@ -2,7 +2,7 @@
 
 Usage: python -m tools.preflight CLUSTER (the Makefile passes it).
 
-Reads the cluster only through kubectl (tools/cluster.py), the answers through tools/answers.py and what
+Reads the cluster only through kubectl (tools/cluster.py), the answers through tools/catalog.py and what
 Flux will apply from kubernetes/rendered/<cluster>/<layer>/. Each missing prerequisite is one line,
 `preflight: <layer>: <what is missing> — <the fix>`; exit 0 only when nothing is missing, 1 when something
 is, 2 when kubectl cannot ask the cluster at all (one line saying why).
@@ -18,12 +18,12 @@ from pathlib import Path
 import yaml
 
 from tools import manifests
-from tools.answers import AnswersError, recorded
 from tools.bootstrap import makefile_layers
-from tools.sops_files import SopsError
+from tools.catalog import CatalogError, resource_vendor
+from tools.catalog import load as load_catalog
 from tools.cluster import Cluster, Kubectl, Unreachable, meta
 from tools.manifests import Manifest
-from tools.validate.catalog import resource_vendor
+from tools.sops_files import SopsError
 
 ROOT = Path(__file__).resolve().parent.parent
 LB_ANNOTATIONS = ("lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips", "metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs")
@@ -64,7 +64,10 @@ class Repo:
         for directory in (rendered / layer for layer in makefile_layers()):
             files = sorted(f for f in directory.rglob("*.yaml") if f.name != "kustomization.yaml")
             layers[directory.name] = [m for f in files for m in manifests.parse_documents(f.read_text(), str(f.relative_to(ROOT)))]
-        return cls(recorded(ROOT), layers)
+        answers = load_catalog(ROOT).answers
+        if not answers:
+            raise NotReady(f"{manifests.CRUFT_RECORD}: missing; it records the answers this repo was generated from (restore it from git)")
+        return cls(answers, layers)
 
     def all(self) -> Iterator[Manifest]:
         for docs in self.layers.values():
@@ -333,7 +336,7 @@ def main(argv: list[str]) -> int:
         repo = Repo.load(argv[0])
         cluster = Cluster(Kubectl())
         found = preflight(repo, cluster)
-    except (Unreachable, AnswersError, NotReady, SopsError) as err:
+    except (Unreachable, CatalogError, NotReady, SopsError) as err:
         print(f"preflight: {err}", file=sys.stderr)
         return 2
     for missing in found:

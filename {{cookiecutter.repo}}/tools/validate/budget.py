@@ -1,17 +1,14 @@
 """Policy: the GPU memory budget (tools/gpu_budget.py, the rule the bake applies) over what this repo applies.
 
 Which services hold a GPU is read from the rendered Deployments (a GPU added by hand counts); the answers
-(gpu_memory_gb, the models, the sharing factor) from the answers record (tools/answers.py).
+(gpu_memory_gb, the models, the sharing factor) from the answers record (tools/catalog.py).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tools import gpu_budget
-from tools.answers import AnswersError, recorded
+from tools.catalog import Catalog, CatalogError, resource_vendor
 from tools.manifests import CRUFT_RECORD, Manifest
-from tools.validate import catalog
 from tools.validate.problems import Problem
 
 STAGE = "policy"
@@ -28,7 +25,7 @@ def gpu_holders(applied: list[Manifest], services: dict) -> list[str]:
         if m.kind != "Deployment" or m.name not in services:
             continue
         limits = [((c.get("resources") or {}).get("limits") or {}) for c in containers(m)]
-        if any(catalog.resource_vendor(str(resource)) for limit in limits for resource in limit):
+        if any(resource_vendor(str(resource)) for limit in limits for resource in limit):
             found.append(m.name)
     return found
 
@@ -39,16 +36,15 @@ def sd_mode(applied: list[Manifest]) -> str:
     return next((mode for mode, variable in gpu_budget.SD_MODE_VARIABLES.items() if variable in names), gpu_budget.SD_MODES[0])
 
 
-def check(root: Path, applied: list[Manifest]) -> list[Problem]:
-    services = catalog.load(root)
-    if "ollama" not in services or "gpu_memory" not in services["ollama"] or not (root / CRUFT_RECORD).is_file():
-        return []  # not a generated repo (no catalog budget or no answers record): nothing to weigh
+def check(loaded: Catalog | CatalogError, applied: list[Manifest]) -> list[Problem]:
+    """`loaded` is the policy stage's catalog (an unreadable one is reported there, once)."""
+    if isinstance(loaded, CatalogError) or not loaded.answers:
+        return []  # no answers record: not a generated repo, nothing to weigh
+    services = loaded.services
+    if "gpu_memory" not in (services.get("ollama") or {}):
+        return []
     try:
-        answers = recorded(root)
-    except AnswersError as err:
-        return [Problem(CRUFT_RECORD, "-", "-", str(err), f"restore {CRUFT_RECORD} from git", STAGE)]
-    try:
-        plan = gpu_budget.plan(answers, services, gpu_holders(applied, services), sd_mode(applied))
+        plan = gpu_budget.plan(loaded.answers, services, gpu_holders(applied, services), sd_mode(applied))
     except (KeyError, ValueError, TypeError) as err:
         return [Problem(CRUFT_RECORD, "-", "context.cookiecutter", f"the GPU memory budget cannot read {err}", "restore the answer from git", STAGE)]
     short = plan.shortfall() if plan else None

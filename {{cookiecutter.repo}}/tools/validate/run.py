@@ -50,7 +50,7 @@ class Context:
 
 def policy_stage(c: Context) -> list[Problem]:
     services = catalog.load(c.repo.root)
-    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services) + budget.check(c.repo.root, c.applied())
+    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services) + budget.check(services, c.applied())
 
 
 CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
