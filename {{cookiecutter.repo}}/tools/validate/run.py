@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from tools.validate import catalog, drift, flux, images, origin, policy, schema, secrets
+from tools.validate import budget, catalog, drift, flux, images, origin, policy, schema, secrets
 from tools.validate.problems import Problem
 from tools.manifests import RENDERED, Manifest
 from tools.validate.repo import Repo
@@ -50,7 +50,7 @@ class Context:
 
 def policy_stage(c: Context) -> list[Problem]:
     services = catalog.load(c.repo.root)
-    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services)
+    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services) + budget.check(services, c.applied())
 
 
 CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
