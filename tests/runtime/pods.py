@@ -9,6 +9,7 @@ files, its home and /tmp (unless an emptyDir is mounted there) are read-only.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -137,6 +138,12 @@ class Pod:
                 return str(directory) + text[len(mount_path):]
         return text
 
+    def local_paths_in(self, text: str) -> str:
+        """A command line with every volume mount path in it replaced by that mount's directory here."""
+        for mount_path, directory in sorted(self.mounts.items(), key=lambda m: -len(m[0])):
+            text = re.sub(rf"{re.escape(mount_path)}(?=[/'\" ]|$)", str(directory), text)
+        return text
+
     @cached_property
     def env(self) -> dict[str, str]:
         """The container's env as the kubelet resolves it, URLs and paths mapped to this machine."""
@@ -209,6 +216,13 @@ class Pod:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def run_backup_hook(pod: Pod, path_dirs: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The pod's Velero pre-backup hook as Velero execs it in the container, its paths mapped to the volumes here."""
+    command = [pod.local_paths_in(arg) for arg in json.loads(pod.annotations["pre.hook.backup.velero.io/command"])]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={"PATH": ":".join([*path_dirs, "/usr/bin", "/bin"]), **env})
 
 
 def http_status(url: str, headers: dict[str, str] | None = None) -> int:
