@@ -46,6 +46,14 @@ OPEN_WEBUI_IMAGE_ENV = {
 LITELLM_IMAGE_ENV: dict[str, str] = {}
 
 
+STARTUPS: list[str] = []  # "bake server: seconds" for the closing summary (README's figures)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if STARTUPS:
+        terminalreporter.write_line("server starts (until the startup probe answered): " + ", ".join(STARTUPS))
+
+
 def deploys(bake: str, service: str) -> bool:
     flag = {"litellm": "enable_litellm", "qdrant": "enable_qdrant"}[service]
     return str(BAKES[bake].get(flag, DEFAULTS[flag])).lower() in ("yes", "true")
@@ -131,6 +139,7 @@ class Stack:
         port = str(pod.container["ports"][0]["containerPort"])
         pod.start([str(server.bin / "open-webui"), "serve", "--host", LOOPBACK, "--port", port], OPEN_WEBUI_IMAGE_ENV)
         self.startup_seconds["open-webui"] = pod.wait_until_started()
+        STARTUPS.append(f"{self.name} open-webui {self.startup_seconds['open-webui']:.0f} s")
 
     def sign_in(self) -> str:
         """The admin's token: the first account signed up is the admin (or, without auth, the default user)."""
@@ -202,6 +211,7 @@ def start(running: Stack) -> None:
         running.pods["litellm"] = litellm
         litellm.start([str(server.bin / "litellm"), *litellm.args], LITELLM_IMAGE_ENV)
         running.startup_seconds["litellm"] = litellm.wait_until_started()
+        STARTUPS.append(f"{running.name} litellm {running.startup_seconds['litellm']:.0f} s")
     running.pods["open-webui"] = Pod(repo, "open-webui", root / "open-webui", image_paths=[SERVERS["open-webui"].venv])
     running.start_open_webui()
     running.admin_token = running.sign_in()
