@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test test-runtime fuzz bench clean
+.PHONY: demo test test-all test-fast test-runtime fuzz oracle bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
+	# compat: a plain path entry, no import hook on every Python start; its deprecation banner is noise here.
+	PYTHONWARNINGS='ignore:Compat editable installs' $(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
 	touch $@
 
 # Bake the default answers into out/demo from a clone of this checkout's HEAD, as
@@ -33,15 +34,30 @@ demo: $(STAMP)
 	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
 	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
+# make test: every tier that runs on this machine in a few minutes: not the tests marked slow, nor those
+# that start real servers (make test-runtime). make test-fast: kfn and the pure-Python units, no
+# cookiecutter bake (the `bake` tier, tests/conftest.py), for the edit-test loop. make test-all: all of it.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow and not runtime"
 
-# Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt).
-# `make test` runs a 400-case slice; e.g. make fuzz SEED=1 CASES=10000
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "not runtime"
+	$(MAKE) --no-print-directory test-runtime
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not bake and not slow and not runtime"
+
+# Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt),
+# then the semantic oracle (kfn's output against a model of kfn/README.md) on as many valid cases.
+# `make test` runs a slice of each; e.g. make fuzz SEED=1 CASES=10000
 SEED  ?= 1
 CASES ?= 2000
 fuzz: $(STAMP)
 	$(BIN)/python tests/kfn/kfn_fuzz.py --seed $(SEED) --cases $(CASES)
+	$(BIN)/python tests/kfn/kfn_oracle.py --seed $(SEED) --cases $(CASES)
+
+oracle: $(STAMP)
+	$(BIN)/python tests/kfn/kfn_oracle.py --seed $(SEED) --cases $(CASES)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -4,6 +4,15 @@ The ``mixed`` workload: every block of ten resources holds three that kfn edits
 (a GPU Deployment with probes, a model PVC, a StatefulSet with claim templates)
 and seven it passes through, with unique names and LoadBalancer IPs so no check
 fires. The ``all-edited`` workload repeats only the three kfn edits.
+
+The ``realistic`` workload is what ``kpt fn render`` sends for a repo that runs
+GPU services at scale: every item edited, each block an Ollama and a
+faster-whisper Deployment (GPU and probe markers) with the claim each mounts
+(a data-class marker), written as the template renders them (comments,
+security contexts, resources) with the annotations kpt adds to every item
+(``config.kubernetes.io/*``, ``internal.config.kubernetes.io/*``). Captured
+from kpt 1.0.0-beta.56 (``kpt fn eval --exec``) on a default bake; names,
+paths and ids numbered per block.
 """
 
 from __future__ import annotations
@@ -197,10 +206,221 @@ data:
   mode: "0644"
 """,
 )
+# kpt's per-item annotations (quoting and order as kpt 1.0.0-beta.56 writes them), indented as keys of metadata.annotations.
+_KPT = """    config.kubernetes.io/index: '0'
+    config.kubernetes.io/path: '{path}'
+    internal.config.kubernetes.io/index: '0'
+    internal.config.kubernetes.io/path: '{path}'
+    internal.config.kubernetes.io/seqindent: 'wide'
+    internal.config.kubernetes.io/annotations-migration-resource-id: '{n}'
+    internal.config.kubernetes.io/id: '{id}'
+    config.k8s.io/id: '{id}'
+"""
+_REALISTIC = (
+    """# Ollama, cuda backend (image, port, paths: catalog/services.yaml).
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ollama-{i}
+  namespace: ai
+  labels:
+    app.kubernetes.io/name: ollama-{i}
+    app.kubernetes.io/part-of: ai-gitops
+  annotations:
+    # kfn adds the nvidia GPU limit, node selector and tolerations.
+    ai-gitops.dev/gpu: "1"
+    # kfn adds startup/liveness/readiness probes sized for model loading.
+    ai-gitops.dev/probes: ollama
+"""
+    + _KPT.replace("{path}", "apps/ollama-{i}.yaml")
+    + """spec:
+  replicas: 1
+  # The model volume is ReadWriteOnce: the old pod must let go before the new one starts.
+  strategy:
+    type: Recreate
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: ollama-{i}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: ollama-{i}
+        app.kubernetes.io/part-of: ai-gitops
+    spec:
+      containers:
+      - name: ollama
+        image: ollama/ollama:0.33.0
+        ports:
+        - name: http
+          containerPort: 11434
+        env:
+        - name: OLLAMA_KEEP_ALIVE
+          value: 30m
+        - name: OLLAMA_MAX_LOADED_MODELS
+          value: "1"
+        # The default is 1; two parallel requests fit a time-sliced GPU.
+        - name: OLLAMA_NUM_PARALLEL
+          value: "2"
+        resources:
+          requests:
+            cpu: "2"
+            memory: 12Gi
+          limits:
+            cpu: "6"
+            memory: 20Gi
+        volumeMounts:
+        - name: ollama-models
+          mountPath: /root/.ollama
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+          # Read-only root: Ollama writes its models and key under $HOME/.ollama (the volume) and
+          # temporary files under /tmp (an emptyDir, read-only-root.yaml patch); checked against its
+          # docs (OLLAMA_MODELS, docs/faq), not yet on a running cluster.
+          readOnlyRootFilesystem: true
+      volumes:
+      - name: ollama-models
+        persistentVolumeClaim:
+          claimName: ollama-models-{i}
+      # No Kubernetes API access needed: no service-account token in the pod.
+      automountServiceAccountToken: false
+      securityContext:
+        # The image runs as root upstream (catalog/services.yaml, with its source): no runAsNonRoot;
+        # every container drops all capabilities instead.
+        seccompProfile:
+          type: RuntimeDefault
+""",
+    """# Ollama: /root/.ollama (models; facts: catalog/services.yaml)
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: ollama-models-{i}
+  namespace: ai
+  labels:
+    app.kubernetes.io/name: ollama-{i}
+    app.kubernetes.io/part-of: ai-gitops
+  annotations:
+    # kfn turns the data class into the backup-tier label.
+    ai-gitops.dev/data-class: models
+    # Removing the file from git must not delete the data with it.
+    kustomize.toolkit.fluxcd.io/prune: disabled
+"""
+    + _KPT.replace("{path}", "claims-{i}.yaml")
+    + """spec:
+  accessModes:
+  - ReadWriteOnce
+  storageClassName: longhorn
+  resources:
+    requests:
+      storage: 100Gi
+""",
+    """# speaches (faster-whisper behind an OpenAI-compatible API), cuda (facts: catalog/services.yaml).
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: faster-whisper-{i}
+  namespace: ai
+  labels:
+    app.kubernetes.io/name: faster-whisper-{i}
+    app.kubernetes.io/part-of: ai-gitops
+  annotations:
+    ai-gitops.dev/gpu: "1"
+    ai-gitops.dev/probes: faster-whisper
+"""
+    + _KPT.replace("{path}", "apps/faster-whisper-{i}.yaml")
+    + """spec:
+  replicas: 1
+  strategy:
+    type: Recreate
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: faster-whisper-{i}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: faster-whisper-{i}
+        app.kubernetes.io/part-of: ai-gitops
+    spec:
+      containers:
+      - name: faster-whisper
+        image: ghcr.io/speaches-ai/speaches:0.8.3-cuda-12.6.3
+        ports:
+        - name: http
+          containerPort: 8000
+        env:
+        - name: WHISPER__INFERENCE_DEVICE
+          value: cuda
+        # float16 on the GPU (the default would compute in float32), int8 on the CPU.
+        - name: WHISPER__COMPUTE_TYPE
+          value: float16
+        # Keep the model loaded between requests (seconds; -1: never unload).
+        - name: STT_MODEL_TTL
+          value: "-1"
+        # The Gradio UI is not needed: Open WebUI is the front end.
+        - name: ENABLE_UI
+          value: "False"
+        resources:
+          requests:
+            cpu: "2"
+            memory: 4Gi
+          limits:
+            cpu: "4"
+            memory: 8Gi
+        volumeMounts:
+        - name: whisper-models
+          mountPath: /home/ubuntu/.cache/huggingface/hub
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+          # Writable root filesystem: not verified read-only (uv's venv and Hugging Face write under $HOME).
+          readOnlyRootFilesystem: false
+      volumes:
+      - name: whisper-models
+        persistentVolumeClaim:
+          claimName: whisper-models-{i}
+      # No Kubernetes API access needed: no service-account token in the pod.
+      automountServiceAccountToken: false
+      securityContext:
+        # The image runs as 1000 (catalog/services.yaml, with its source); fsGroup makes the claims writable for it.
+        runAsNonRoot: true
+        runAsUser: 1000
+        fsGroup: 1000
+        seccompProfile:
+          type: RuntimeDefault
+""",
+    """# Speech to text (speaches, faster-whisper): /home/ubuntu/.cache/huggingface/hub (cache; facts: catalog/services.yaml)
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: whisper-models-{i}
+  namespace: ai
+  labels:
+    app.kubernetes.io/name: faster-whisper-{i}
+    app.kubernetes.io/part-of: ai-gitops
+  annotations:
+    # kfn turns the data class into the backup-tier label.
+    ai-gitops.dev/data-class: cache
+    # Removing the file from git must not delete the data with it.
+    kustomize.toolkit.fluxcd.io/prune: disabled
+"""
+    + _KPT.replace("{path}", "claims-{i}.yaml")
+    + """spec:
+  accessModes:
+  - ReadWriteOnce
+  storageClassName: longhorn
+  resources:
+    requests:
+      storage: 20Gi
+""",
+)
 EDITED_PER_BLOCK = 3
 # The templates kfn edits: an all-edited workload repeats only these.
 _EDITED = (_TEMPLATES[0], _TEMPLATES[1], _TEMPLATES[8])
-WORKLOADS = {"mixed": _TEMPLATES, "all-edited": _EDITED}
+WORKLOADS = {"mixed": _TEMPLATES, "all-edited": _EDITED, "realistic": _REALISTIC}
 
 
 def documents(count: int, workload: str = "mixed") -> list[str]:
@@ -209,7 +429,8 @@ def documents(count: int, workload: str = "mixed") -> list[str]:
     out = []
     for n in range(count):
         block = n // len(templates)
-        out.append(templates[n % len(templates)].format(i=block, a=block // 65536, b=block // 256 % 256, c=block % 256))
+        text = templates[n % len(templates)]
+        out.append(text.format(i=block, n=n, id=n + 1, a=block // 65536, b=block // 256 % 256, c=block % 256))
     return out
 
 

@@ -37,6 +37,9 @@ GIT_URL = re.compile(r"(https?|ssh)://[^\s/]+/\S+")
 QUANTITY = re.compile(r"[1-9][0-9]*(Mi|Gi|Ti)")
 OLLAMA_MODEL = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
 KUBERNETES_VERSION = re.compile(r"1\.([0-9]+)")
+# Kubernetes label syntax (apimachinery validation IsQualifiedName / IsValidLabelValue).
+LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "flux-system")
 # Overlay directories sit next to kubernetes/{infrastructure,apps}/base.
 RESERVED_CLUSTER_NAMES = ("base", "rendered")
@@ -44,10 +47,17 @@ RESERVED_CLUSTER_NAMES = ("base", "rendered")
 Check = Callable[[str], "str | None"]
 
 
-@lru_cache(maxsize=None)
 def load_catalog(path: Path) -> dict:
-    """The service catalog at `path` (`{{cookiecutter.repo}}/catalog/services.yaml` in the template)."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The service catalog at `path` (`{{cookiecutter.repo}}/catalog/services.yaml` in the template), read
+    afresh on every call: `cruft update` bakes the old and the new template commit from the same path in
+    one process, so anything keyed by the path would hand the new bake the old catalog."""
+    return parse_catalog(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def parse_catalog(text: str) -> dict:
+    """Parsed once per distinct content (a bake renders dozens of files that each ask for it)."""
+    return yaml.safe_load(text)
 
 
 def boolean_answers(catalog: Mapping) -> tuple[str, ...]:
@@ -173,6 +183,24 @@ def age_recipient(value: str) -> str | None:
     return None if _bech32_polymod(expanded + data) == 1 else "has a bad bech32 checksum (typo?)"
 
 
+def node_selector(value: str) -> dict[str, str]:
+    """The gpu_node_selector answer, ``key=value,key=value``, as a mapping (empty: no selector)."""
+    pairs = [pair.strip() for pair in value.split(",") if pair.strip()]
+    return dict(pair.split("=", 1) for pair in pairs)  # checked by gpu_node_selector before any file renders
+
+
+def gpu_node_selector(value: str) -> str | None:
+    """Each pair a label key (``[prefix/]name``) and value as Kubernetes validates them."""
+    for pair in (pair.strip() for pair in value.split(",") if pair.strip()):
+        key, _, label = pair.partition("=")
+        prefix, _, name = key.rpartition("/")
+        if "=" not in pair or not LABEL_NAME.fullmatch(name) or (prefix and not (len(prefix) <= 253 and DNS1123_SUBDOMAIN.fullmatch(prefix))):
+            return f'"{pair}" is not key=value with a label key ([prefix/]name); use key=value pairs separated by commas, or leave it empty'
+        if not LABEL_VALUE.fullmatch(label):
+            return f'"{pair}": the value is not a label value (up to 63 letters, digits, "-", "_", ".")'
+    return None
+
+
 SIMPLE_CHECKS: dict[str, Check] = {
     "repo": dns_label,
     "cluster_name": cluster_name,
@@ -182,6 +210,7 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "gpu_vendor": one_of(GPU_VENDORS),
     "intel_gpu_driver": one_of(INTEL_DRIVERS),
     "gpu_runtime_class": lambda value: None if not value else matches(DNS1123_SUBDOMAIN, "must be empty or a RuntimeClass name (DNS-1123 subdomain)")(value),
+    "gpu_node_selector": gpu_node_selector,
     "gpu_count": integer(0, MAX_GPUS),
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
     "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),

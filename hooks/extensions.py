@@ -13,6 +13,8 @@ rendered. It is looked up when a template calls it: cookiecutter renders the pro
 `deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
 answers switch on, decided once in hooks/answers.py for every file.
 
+`node_selector`: the gpu_node_selector answer (`key=value,...`) as a mapping.
+
 `public_url(cookiecutter, name)`: the origin users open a service at (README, Open WebUI's WEBUI_URL).
 
 `litellm_model(name)`: how LiteLLM routes an Ollama model (chat or embedding), hooks/models.py.
@@ -31,7 +33,7 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, load_catalog, nth_pool_address  # noqa: E402
+from answers import active_layers, deployed, load_catalog, node_selector, nth_pool_address  # noqa: E402
 from models import litellm_model  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
@@ -83,3 +85,4 @@ class TemplateGlobals(Extension):
         environment.globals["litellm_model"] = litellm_model
         environment.globals["public_url"] = public_url
         environment.filters["lb_pool_ip"] = nth_pool_address
+        environment.filters["node_selector"] = node_selector

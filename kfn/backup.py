@@ -21,7 +21,8 @@ def classified_claims(item: dict) -> Iterator[tuple[tuple, dict, str]]:
     elif selectors.kind_of(item) == "StatefulSet":
         outer = selectors.marker(item, selectors.MARKER_DATA_CLASS)
         for i, claim in selectors.claim_templates_at(item):
-            value = selectors.marker(claim, selectors.MARKER_DATA_CLASS) or outer
+            own = selectors.marker(claim, selectors.MARKER_DATA_CLASS)
+            value = outer if own is None else own  # an empty or unknown value of its own wins too: no label
             if value is not None:
                 yield ("spec", "volumeClaimTemplates", i), claim, value
 

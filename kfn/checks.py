@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kfn import selectors
+from kfn import deprecated, selectors
 from kfn.backup import classified_claims
 from kfn.config import DATA_CLASSES, VENDORS, Config
 from kfn.gpu import gpu_count
@@ -39,8 +39,8 @@ LB_SHARING_ANNOTATIONS = ("lbipam.cilium.io/sharing-key", "metallb.io/allow-shar
 
 
 def is_gpu_resource(name: str, config: Config) -> bool:
-    """A vendor GPU resource, the configured one, or any ``<domain>/gpu``."""
-    return name in GPU_RESOURCES or name == config.gpu.resource or name.endswith("/gpu")
+    """A vendor GPU resource, the configured one, or any ``<domain>/gpu`` (a non-string key, ``1: 2``, is none)."""
+    return isinstance(name, str) and (name in GPU_RESOURCES or name == config.gpu.resource or name.endswith("/gpu"))
 
 
 _EMPTY: dict = {}  # a missing or wrong-typed mapping, as the checks read it (never written to)
@@ -109,11 +109,12 @@ def _emptydir_in(item: dict, spec: dict | None) -> list[Result]:
     """``spec``: the item's ``selectors.pod_spec``."""
     out = []
     volumes = spec.get("volumes") if spec is not None else None
-    scratch = {v.get("name") for v in volumes if isinstance(v, dict) and "emptyDir" in v} if isinstance(volumes, list) else set()
+    # Names are compared as strings only: a list or mapping where a name belongs names nothing.
+    scratch = {v["name"] for v in volumes if isinstance(v, dict) and "emptyDir" in v and isinstance(v.get("name"), str)} if isinstance(volumes, list) else set()
     for path, container in selectors.all_containers(item) if scratch else ():
         mounts = container.get("volumeMounts") if isinstance(container.get("volumeMounts"), list) else []
         for i, mount in enumerate(mounts):
-            if isinstance(mount, dict) and mount.get("name") in scratch and _under_model_path(str(mount.get("mountPath", ""))):
+            if isinstance(mount, dict) and isinstance(mount.get("name"), str) and mount["name"] in scratch and _under_model_path(str(mount.get("mountPath", ""))):
                 message = f'emptyDir volume "{mount["name"]}" holds model data at {mount["mountPath"]}: models are lost on every restart; use a PersistentVolumeClaim'
                 out.append(result(item, "error", message, path + ("volumeMounts", i, "mountPath")))
     return out
@@ -123,10 +124,13 @@ def emptydir_model_data(items: list[dict], config: Config) -> list[Result]:
     return [found for item in items for found in _emptydir_in(item, selectors.pod_spec(item))]
 
 
-def _backup_label_in(item: dict, config: Config) -> list[Result]:
+def _backup_label_in(item: dict, config: Config, use: _DeprecatedUse | None = None) -> list[Result]:
+    """The contradicting labels of an item's claims; ``use`` also sees each claim's data class (one walk)."""
     label = config.backup.label
     out = []
     for path, claim, data_class in classified_claims(item):
+        if use is not None and data_class in use.tiers:
+            use.tier_used(item, path, data_class)
         tier = config.backup.tiers.get(data_class)
         meta = claim.get("metadata") if isinstance(claim.get("metadata"), dict) else {}
         labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
@@ -194,9 +198,10 @@ def lb_ips(item: dict) -> Iterator[tuple[str, tuple]]:
     """Every LoadBalancer IP a Service asks for, in any of the four forms, with the field it sits in."""
     notes = selectors.annotations(item)
     for name in LB_IP_ANNOTATIONS:
-        for ip in str(notes.get(name, "")).split(","):
-            if ip.strip():
-                yield ip.strip(), ("metadata", "annotations", name)
+        listed = [ip.strip() for ip in str(notes.get(name, "")).split(",")]
+        for ip in dict.fromkeys(listed):  # "10.0.0.1,10.0.0.1" is one IP in one field: one result at most
+            if ip:
+                yield ip, ("metadata", "annotations", name)
     spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
     if spec.get("loadBalancerIP"):
         yield str(spec["loadBalancerIP"]).strip(), ("spec", "loadBalancerIP")
@@ -218,7 +223,7 @@ class _LoadBalancerIps:
             return []
         owners = self.owners
         out = []
-        meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        meta = selectors.metadata(item)
         me = (meta.get("namespace"), meta.get("name"))
         for ip, path in lb_ips(item):
             first = owners.setdefault(ip, (item, me))
@@ -228,7 +233,7 @@ class _LoadBalancerIps:
             key = _sharing_key(item)
             if key is not None and key == _sharing_key(other):
                 continue
-            other_meta = other.get("metadata", {})
+            other_meta = selectors.metadata(other)
             where = "/".join(str(p) for p in (other_meta.get("namespace"), other_meta.get("name")) if p)
             out.append(result(item, "error", f"LoadBalancer IP {ip} is already used by Service {where}", path))
         return out
@@ -310,6 +315,73 @@ def _unknown_data_class(item: dict, value: str, path: tuple) -> Result:
     return result(item, "error", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS))
 
 
+def config_warnings(items: list[dict], config: Config) -> list[Result]:
+    """The warnings about the functionConfig itself (deprecated forms in it), whatever the items."""
+    return [dict(found) for found in config.warnings]
+
+
+class _DeprecatedUse:
+    """One warning per deprecated default (``kfn.deprecated``) the items use, at the first item using it.
+
+    Whether kfn added the default to that item or an earlier run did does not matter: the same input
+    and kfn's own output give the same warnings (a second run reports what the first did).
+
+    Once each default the config leaves to kfn has been reported (or none is left), ``done``.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.profiles = set(config.defaulted.profiles)
+        self.tiers = set(config.defaulted.tiers)
+        self.node_selector = config.defaulted.node_selector
+        self.found: list[Result] = []
+
+    @property
+    def done(self) -> bool:
+        return not (self.profiles or self.tiers or self.node_selector)
+
+    def workload(self, item: dict, notes: dict) -> None:
+        """A workload's probes and GPU markers (``notes``: its annotations)."""
+        profile = selectors.marker_in(notes, selectors.MARKER_PROBES) if self.profiles else None
+        if profile in self.profiles and selectors.is_workload(item):
+            self.profiles.discard(profile)
+            self.found.append(result(item, "warning", deprecated.profile_message(profile), ("metadata", "annotations", selectors.MARKER_PROBES)))
+        count = selectors.marker_in(notes, selectors.MARKER_GPU) if self.node_selector else None
+        if count is not None and _is_gpu_count(count) and selectors.is_workload(item):
+            self.node_selector = False
+            gpu = self.config.gpu
+            message = deprecated.node_selector_message(gpu.vendor, gpu.resource, gpu.node_selector)
+            self.found.append(result(item, "warning", message, (*selectors.pod_spec_path(item), "nodeSelector")))
+
+    def tier_used(self, item: dict, path: tuple, data_class: str) -> None:
+        """A claim of ``data_class`` (one of ``tiers``) at ``path`` in ``item``."""
+        self.tiers.discard(data_class)
+        message = deprecated.tier_message(data_class, self.config.backup.tiers[data_class])
+        self.found.append(result(item, "warning", message, path + ("metadata", "annotations", selectors.MARKER_DATA_CLASS)))
+
+
+def _is_gpu_count(value: str) -> bool:
+    try:
+        gpu_count(value)
+    except ValueError:
+        return False
+    return True
+
+
+def deprecated_defaults(items: list[dict], config: Config) -> list[Result]:
+    """A warning for each deprecated default the items rely on (a built-in profile, tier or node selector)."""
+    use = _DeprecatedUse(config)
+    for item in items:
+        if use.done:
+            break
+        kind = selectors.kind_of(item)
+        if kind in _WORKLOADS:
+            use.workload(item, selectors.annotations(item))
+        if kind in _CLAIM_HOLDERS and use.tiers:
+            _backup_label_in(item, config, use)
+    return use.found
+
+
 _WORKLOADS = frozenset(selectors.WORKLOAD_KINDS)
 _CLAIM_HOLDERS = frozenset(("PersistentVolumeClaim", "StatefulSet"))
 
@@ -317,6 +389,7 @@ _CLAIM_HOLDERS = frozenset(("PersistentVolumeClaim", "StatefulSet"))
 # results. ``Checker`` runs them all in one pass and hands each check only those kinds
 # (tests/kfn/test_kfn_api.py holds it to running each of these over its subset).
 CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | None], ...] = (
+    (config_warnings, None),
     (unknown_markers, None),
     (bare_gpu, _WORKLOADS),
     (gpu_requests_match_limits, _WORKLOADS),
@@ -324,6 +397,7 @@ CHECKS: tuple[tuple[Callable[[list[dict], Config], list[Result]], frozenset | No
     (backup_label_contradicts_class, _CLAIM_HOLDERS),
     (gpu_budget, _WORKLOADS),
     (duplicate_lb_ips, frozenset(("Service",))),
+    (deprecated_defaults, _WORKLOADS | _CLAIM_HOLDERS),
 )
 
 
@@ -340,6 +414,7 @@ class Checker:
         self._parsers = _marker_parsers(config)
         self._budget = _GpuBudget(config)
         self._lb_ips = _LoadBalancerIps()
+        self._deprecated_use = _DeprecatedUse(config)
         # One list per entry of CHECKS, in its order.
         self._unknown: list[Result] = []
         self._bare: list[Result] = []
@@ -355,8 +430,11 @@ class Checker:
             return
         config = self.config
         kind = selectors.kind_of(item)
+        use = self._deprecated_use
         if selectors.has_markers(item, selectors.ALL_MARKERS):
             self._unknown += _unknown_markers_in(item, self._parsers)
+            if kind in _WORKLOADS and (use.profiles or use.node_selector):
+                use.workload(item, selectors.annotations(item))
         if kind in _WORKLOADS:
             spec = selectors.pod_spec(item)
             maps = _resource_maps(item, spec)
@@ -367,12 +445,15 @@ class Checker:
             if not self._budget.done:
                 self._over_budget += self._budget.add(item, maps)
         if kind in _CLAIM_HOLDERS:
-            self._backup += _backup_label_in(item, config)
+            self._backup += _backup_label_in(item, config, use if use.tiers else None)
         if kind == "Service":
             self._duplicate_ips += self._lb_ips.add(item)
 
     def results(self) -> list[Result]:
-        return self._unknown + self._bare + self._requests + self._emptydir + self._backup + self._over_budget + self._duplicate_ips
+        return (
+            config_warnings([], self.config) + self._unknown + self._bare + self._requests + self._emptydir
+            + self._backup + self._over_budget + self._duplicate_ips + self._deprecated_use.found
+        )
 
 
 def run(items: list[dict], config: Config) -> list[Result]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections import namedtuple
 from types import MappingProxyType
 
-from kfn.errors import ConfigError
+from kfn import deprecated
+from kfn.errors import ConfigError, type_name
 from kfn.numbers import MAX_INT, whole_number
-from kfn.probes import BUILTIN_PROFILES, ProbeProfile, ProbeSpec
+from kfn.probes import PROBE_KINDS, ProbeProfile, ProbeSpec
+from kfn.results import result
 from kfn.selectors import CONFIG_KIND, GROUP
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
@@ -22,23 +24,11 @@ if TYPE_CHECKING:
 API_VERSION = GROUP + "/v1alpha1"
 DATA_CLASSES = ("models", "data", "cache")
 
-# Vendor defaults; sources in kfn/README.md ("Vendor defaults").
+# Each vendor's GPU resources, the first the default; sources in kfn/README.md ("Vendor defaults").
 VENDORS: Mapping[str, Mapping[str, Any]] = {
-    "nvidia": {
-        "resources": ("nvidia.com/gpu",),
-        "nodeSelector": {"nvidia.com/gpu.present": "true"},
-    },
-    "amd": {
-        "resources": ("amd.com/gpu",),
-        # No label is published on every AMD GPU node: the AMD GPU Operator's NFD rule
-        # (feature.node.kubernetes.io/amd-gpu) lists only some Instinct and Radeon models, and plain NFD
-        # labels by PCI class. The amd.com/gpu request alone places the pod on a node that has one.
-        "nodeSelector": {},
-    },
-    "intel": {
-        "resources": ("gpu.intel.com/i915", "gpu.intel.com/xe"),
-        "nodeSelector": {"intel.feature.node.kubernetes.io/gpu": "true"},
-    },
+    "nvidia": {"resources": ("nvidia.com/gpu",)},
+    "amd": {"resources": ("amd.com/gpu",)},
+    "intel": {"resources": ("gpu.intel.com/i915", "gpu.intel.com/xe")},
 }
 
 
@@ -57,7 +47,7 @@ class GpuConfig(
         defaults=(
             "nvidia",
             "nvidia.com/gpu",
-            MappingProxyType(dict(VENDORS["nvidia"]["nodeSelector"])),
+            MappingProxyType(dict(deprecated.NODE_SELECTORS["nvidia"])),
             (MappingProxyType(_vendor_toleration("nvidia.com/gpu")),),
             "",
             0,
@@ -74,7 +64,7 @@ class BackupConfig(
     namedtuple(
         "BackupConfig",
         "label tiers",
-        defaults=("backup.velero.io/backup-tier", MappingProxyType({"models": "GFS", "data": "GFS", "cache": "Daily"})),
+        defaults=("backup.velero.io/backup-tier", MappingProxyType(dict(deprecated.TIERS))),
     )
 ):
     """``spec.backup``: the label key and a read-only data class -> tier mapping."""
@@ -82,10 +72,33 @@ class BackupConfig(
     __slots__ = ()
 
 
-class Config(namedtuple("Config", "gpu backup probes", defaults=(GpuConfig(), BackupConfig(), MappingProxyType(dict(BUILTIN_PROFILES))))):
+class Defaulted(
+    namedtuple(
+        "Defaulted",
+        "profiles tiers node_selector",
+        defaults=(frozenset(deprecated.PROFILES), frozenset(deprecated.TIERS), True),
+    )
+):
+    """What a Config takes from kfn's deprecated defaults (``kfn.deprecated``), for the warnings where it is used.
+
+    ``profiles`` the built-in profile names spec.probes does not define, ``tiers`` the data classes
+    spec.backup.tiers does not name, ``node_selector`` True when the vendor default selector applies.
+    """
+
+    __slots__ = ()
+
+
+class Config(
+    namedtuple(
+        "Config",
+        "gpu backup probes defaulted warnings",
+        defaults=(GpuConfig(), BackupConfig(), MappingProxyType(dict(deprecated.PROFILES)), Defaulted(), ()),
+    )
+):
     """The validated AIPatches spec: immutable, defaults as documented in kfn/README.md.
 
-    ``gpu`` a GpuConfig, ``backup`` a BackupConfig, ``probes`` a read-only name -> ProbeProfile mapping.
+    ``gpu`` a GpuConfig, ``backup`` a BackupConfig, ``probes`` a read-only name -> ProbeProfile mapping,
+    ``defaulted`` a Defaulted, ``warnings`` the warning results about the functionConfig itself.
     """
 
     __slots__ = ()
@@ -95,7 +108,7 @@ class Config(namedtuple("Config", "gpu backup probes", defaults=(GpuConfig(), Ba
 
 
 def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f'"{value}"' if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else type_name(value)
 
 
 def _mapping(value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
@@ -159,7 +172,8 @@ def _tolerations(value: Any, key: str) -> tuple[Mapping[str, Any], ...]:
 _GPU_KEYS = ("vendor", "resource", "nodeSelector", "tolerations", "runtimeClassName", "physical", "timeSlicingReplicas")
 
 
-def _gpu(raw: Any, at: str) -> GpuConfig:
+def _gpu(raw: Any, at: str) -> tuple[GpuConfig, bool]:
+    """``spec.gpu``, and whether its node selector is the deprecated vendor default."""
     gpu = _mapping(raw, at, _GPU_KEYS)
     vendor = _string(gpu.get("vendor", "nvidia"), f"{at}.vendor")
     if vendor not in VENDORS:
@@ -173,24 +187,29 @@ def _gpu(raw: Any, at: str) -> GpuConfig:
         raise ConfigError(f"{at}.resource: {_show(resource)} does not belong to vendor {vendor} ({choices})")
     selector = gpu.get("nodeSelector")
     tolerations = gpu.get("tolerations")
-    return GpuConfig(
+    config = GpuConfig(
         vendor=vendor,
         resource=resource,
-        node_selector=_string_map(selector, f"{at}.nodeSelector") if selector else MappingProxyType(dict(defaults["nodeSelector"])),
-        tolerations=_tolerations(tolerations, f"{at}.tolerations") if tolerations else (MappingProxyType(_vendor_toleration(resource)),),
+        # Unset: the deprecated vendor default; {} (or any mapping) is taken as written.
+        node_selector=_string_map(selector, f"{at}.nodeSelector") if selector is not None else MappingProxyType(dict(deprecated.NODE_SELECTORS.get(vendor, {}))),
+        # [] (or unset) means the vendor default, as documented since kfn 0.1; another type is an error.
+        tolerations=_tolerations(tolerations, f"{at}.tolerations") if tolerations not in (None, []) else (MappingProxyType(_vendor_toleration(resource)),),
         runtime_class_name=_string(gpu.get("runtimeClassName") or "", f"{at}.runtimeClassName"),
         physical=_integer(gpu.get("physical", 0), f"{at}.physical", 0, 1_000_000),
         time_slicing_replicas=_integer(gpu.get("timeSlicingReplicas", 1), f"{at}.timeSlicingReplicas", 1, 1024),
     )
+    return config, selector is None and bool(config.node_selector)
 
 
-def _backup(raw: Any, at: str) -> BackupConfig:
+def _backup(raw: Any, at: str) -> tuple[BackupConfig, frozenset[str]]:
+    """``spec.backup``, and the data classes without a tier there (they get the deprecated default)."""
     backup = _mapping(raw, at, ("label", "tiers"))
-    tiers = dict(BackupConfig().tiers)
-    for name, tier in _mapping(backup.get("tiers"), f"{at}.tiers", DATA_CLASSES).items():
+    tiers = dict(deprecated.TIERS)
+    given = _mapping(backup.get("tiers"), f"{at}.tiers", DATA_CLASSES)
+    for name, tier in given.items():
         tiers[name] = _string(tier, f"{at}.tiers.{name}", empty=False)
     label = _string(backup.get("label", BackupConfig().label), f"{at}.label", empty=False)
-    return BackupConfig(label=label, tiers=MappingProxyType(tiers))
+    return BackupConfig(label=label, tiers=MappingProxyType(tiers)), frozenset(deprecated.TIERS).difference(given)
 
 
 _PROFILE_KEYS = ("port", "protocol", *("startup", "liveness", "readiness"))
@@ -212,40 +231,66 @@ def _probe_spec(raw: Any, key: str, base: ProbeSpec) -> ProbeSpec:
     return base._replace(**changes)
 
 
-def _probes(raw: Any, at: str) -> Mapping[str, ProbeProfile]:
-    profiles = dict(BUILTIN_PROFILES)
+def _profile(override: dict, key: str, base: ProbeProfile | None) -> ProbeProfile:
+    """One ``spec.probes`` entry over ``base`` (a built-in profile, or None for a profile of its own)."""
+    if base is None and "port" not in override:
+        raise ConfigError(f"{key}.port: missing for a new profile")
+    port = _integer(override.get("port", base.port if base else 0), f"{key}.port", 1, 65535)
+    protocol = override.get("protocol", base.protocol if base else "http")
+    if protocol not in ("http", "tcp"):
+        raise ConfigError(f"{key}.protocol: {_show(protocol)} is not one of http, tcp")
+    base = base or ProbeProfile(port=port)
+    specs = {kind: _probe_spec(override.get(kind), f"{key}.{kind}", getattr(base, kind)) for kind in PROBE_KINDS}
+    return ProbeProfile(port=port, protocol=protocol, **specs)
+
+
+def _probes(raw: Any, at: str) -> tuple[Mapping[str, ProbeProfile], frozenset[str], list[tuple[tuple, str]]]:
+    """(every profile, the built-in names spec.probes leaves to the deprecated defaults, (path, warning) pairs)."""
+    profiles = dict(deprecated.PROFILES)
+    warnings = []
     for name, override in _mapping(raw, at).items():
         key = f"{at}.{name}"
         override = _mapping(override, key, _PROFILE_KEYS)
-        base = profiles.get(name)
-        if base is None and "port" not in override:
-            raise ConfigError(f"{key}.port: missing for a new profile")
-        port = _integer(override.get("port", base.port if base else 0), f"{key}.port", 1, 65535)
-        protocol = override.get("protocol", base.protocol if base else "http")
-        if protocol not in ("http", "tcp"):
-            raise ConfigError(f"{key}.protocol: {_show(protocol)} is not one of http, tcp")
-        base = base or ProbeProfile(port=port)
-        profiles[name] = ProbeProfile(
-            port=port,
-            protocol=protocol,
-            startup=_probe_spec(override.get("startup"), f"{key}.startup", base.startup),
-            liveness=_probe_spec(override.get("liveness"), f"{key}.liveness", base.liveness),
-            readiness=_probe_spec(override.get("readiness"), f"{key}.readiness", base.readiness),
-        )
-    return MappingProxyType(profiles)
+        builtin = deprecated.PROFILES.get(name)
+        found = profiles[name] = _profile(override, key, builtin)
+        where = (*at.split("."), str(name))
+        if builtin is not None and ("port" not in override or _profile(override, key, None) != found):
+            warnings.append((where, deprecated.override_message(name)))
+        if found.protocol == "tcp":
+            for kind in PROBE_KINDS:
+                spec = override.get(kind)
+                if isinstance(spec, dict) and "path" in spec:
+                    warnings.append(((*where, kind, "path"), _ignored_path(name, spec["path"], key, builtin, override)))
+    return MappingProxyType(profiles), frozenset(deprecated.PROFILES).difference(_mapping(raw, at)), warnings
 
 
-def parse_spec(spec: Any, at: str = "spec") -> Config:
-    """Validate an AIPatches ``spec`` mapping; ``at`` is where it sits, for error messages."""
+def _ignored_path(name: str, path: Any, key: str, builtin: ProbeProfile | None, override: dict) -> str:
+    """Why a path on a TCP profile does nothing (the stable-diffusion built-in was HTTP in kfn 0.1)."""
+    why = f'profile "{name}" probes over TCP'
+    if builtin is not None and name == "stable-diffusion" and "protocol" not in override:
+        why = 'the built-in "stable-diffusion" profile probes over TCP since kfn 0.2.0 (SD.Next answers /sdapi only with its login; 0.1 probed HTTP /internal/ping)'
+    return f"{_show(path)} is ignored: {why}; set {key}.protocol: http to probe this path"
+
+
+def parse_spec(spec: Any, at: str = "spec", doc: Any = None) -> Config:
+    """Validate an AIPatches ``spec`` mapping; ``at`` is where it sits, for error messages.
+
+    ``doc``: the functionConfig the spec came from, which the warning results name.
+    """
     spec = _mapping(spec, at, ("gpu", "backup", "probes"))
+    gpu, default_selector = _gpu(spec.get("gpu"), f"{at}.gpu")
+    backup, default_tiers = _backup(spec.get("backup"), f"{at}.backup")
+    probes, builtins, warnings = _probes(spec.get("probes"), f"{at}.probes")
     return Config(
-        gpu=_gpu(spec.get("gpu"), f"{at}.gpu"),
-        backup=_backup(spec.get("backup"), f"{at}.backup"),
-        probes=_probes(spec.get("probes"), f"{at}.probes"),
+        gpu=gpu,
+        backup=backup,
+        probes=probes,
+        defaulted=Defaulted(profiles=builtins, tiers=default_tiers, node_selector=default_selector),
+        warnings=tuple(result(doc if isinstance(doc, dict) else {}, "warning", message, path) for path, message in warnings),
     )
 
 
-def _from_config_map(data: Any) -> Config:
+def _from_config_map(data: Any, doc: dict) -> Config:
     """``kpt fn eval -- gpu.vendor=amd backup.tiers.cache=Weekly``: dotted keys, text values."""
     spec: dict[str, Any] = {}
     for dotted, value in _mapping(data, "data").items():
@@ -253,10 +298,14 @@ def _from_config_map(data: Any) -> Config:
         if len(parts) < 2 or parts[0] not in ("gpu", "backup") or parts[1] in ("nodeSelector", "tolerations"):
             raise ConfigError(f"data.{dotted}: unknown key (use gpu.<field> or backup.<field>; lists and maps need an AIPatches file)")
         node = spec
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):  # gpu.vendor=amd and gpu.vendor.x=y
+                raise ConfigError(f"data.{dotted}: data.{'.'.join(parts[: depth + 1])} is a value, not a section")
+        if isinstance(node.get(parts[-1]), dict):
+            raise ConfigError(f"data.{dotted}: is a section of other keys here, not a value")
         node[parts[-1]] = value
-    return parse_spec(spec, at="data")
+    return parse_spec(spec, at="data", doc=doc)
 
 
 def parse_config(doc: Any) -> Config:
@@ -267,9 +316,9 @@ def parse_config(doc: Any) -> Config:
         raise ConfigError(f"functionConfig: {_show(doc)} is not a mapping")
     kind = doc.get("kind")
     if kind == "ConfigMap":
-        return _from_config_map(doc.get("data"))
+        return _from_config_map(doc.get("data"), doc)
     if kind != CONFIG_KIND:
         raise ConfigError(f"kind: {_show(kind)} is not {CONFIG_KIND} (or a ConfigMap)")
     if doc.get("apiVersion") != API_VERSION:
         raise ConfigError(f"apiVersion: {_show(doc.get('apiVersion'))} is not {API_VERSION}")
-    return parse_spec(doc.get("spec"))
+    return parse_spec(doc.get("spec"), doc=doc)

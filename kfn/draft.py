@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kfn.errors import type_name
+
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
     from typing import Any
@@ -13,13 +15,20 @@ class FieldTypeError(Exception):
     """A field an edit must change holds the wrong type (``labels: "x"``): the item is left as it is."""
 
     def __init__(self, path: tuple, found: Any, wanted: type) -> None:
-        super().__init__(f"is {type(found).__name__} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
+        super().__init__(f"is {type_name(found)} {_short(found)}, not {_NAMES[wanted]}: left unchanged")
         self.path = path
 
 
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _copy(container: Any) -> Any:
+    """A copy of a tagged mapping or list that keeps its tag (kfn.scalars.Tagged*)."""
+    import copy
+
+    return copy.copy(container)
 
 
 class Draft:
@@ -90,10 +99,38 @@ class Draft:
         for depth in range(shared, len(path)):
             if depth < present:
                 child = found[depth]
-                child = dict(child) if isinstance(child, dict) else list(child)
+                cls = child.__class__
+                child = dict(child) if cls is dict else list(child) if cls is list else _copy(child)
             else:
                 child = kind() if depth == last else {}
             node[path[depth]] = child
             owned.add(id(child))
             node = child
+        return node
+
+    def own_child(self, parent: Any, at: tuple, key: str | int, kind: type = dict) -> Any:
+        """``own(*at, key, kind=kind)`` where ``parent``, the container at ``at``, is this draft's already.
+
+        One step instead of a walk from the root: an edit that changes several
+        fields of one container owns that container once and its children from it.
+        """
+        node = parent[key] if isinstance(parent, list) else parent.get(key)
+        if node is None:
+            node = kind()
+        elif not isinstance(node, kind):
+            raise FieldTypeError((*at, key), node, kind)
+        elif id(node) in self._owned:
+            return node
+        else:
+            node = dict(node) if isinstance(node, dict) else list(node)
+        parent[key] = node
+        self._owned.add(id(node))
+        return node
+
+    @staticmethod
+    def peek_child(parent: Any, at: tuple, key: str, kind: type = dict) -> Any:
+        """``peek(*at, key, kind=kind)`` where ``parent`` is the container at ``at`` (known to be one)."""
+        node = parent.get(key)
+        if node is not None and not isinstance(node, kind):
+            raise FieldTypeError((*at, key), node, kind)
         return node

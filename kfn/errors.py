@@ -11,3 +11,11 @@ class InputError(KfnError):
 
 class ConfigError(KfnError):
     """The AIPatches configuration is invalid; the message names key and value."""
+
+
+def type_name(value: object) -> str:
+    """A value's type as messages name it, the same from both YAML backends (a tagged mapping is a dict)."""
+    for kind in (bool, int, float, str, dict, list):
+        if isinstance(value, kind):
+            return kind.__name__
+    return "null" if value is None else type(value).__name__

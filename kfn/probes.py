@@ -3,7 +3,8 @@
 Model loading belongs in the startupProbe budget (failureThreshold x
 periodSeconds): liveness and readiness only start once the startup probe has
 passed, so they can stay tight, and no profile uses initialDelaySeconds.
-Ports and endpoints: shared/domain-facts.md (upstream projects, see README).
+Profiles come from the functionConfig (``spec.probes``); the built-ins kfn 0.1
+shipped are in ``kfn.deprecated`` for one more release.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from kfn.draft import Draft
 
 PROBE_FIELDS = ("startupProbe", "livenessProbe", "readinessProbe")
-_KINDS = ("startup", "liveness", "readiness")
+PROBE_KINDS = ("startup", "liveness", "readiness")
 
 
 class ProbeSpec(namedtuple("ProbeSpec", "path period_seconds timeout_seconds failure_threshold", defaults=("/", 10, 5, 3))):
@@ -46,8 +47,8 @@ class ProbeProfile(
         return self.startup.failure_threshold * self.startup.period_seconds
 
 
-def _profile(port: int, startup: str, liveness: str, readiness: str, budget_minutes: int) -> ProbeProfile:
-    """A profile whose startup probe allows ``budget_minutes`` of loading at 10 s periods."""
+def http_profile(port: int, startup: str, liveness: str, readiness: str, budget_minutes: int) -> ProbeProfile:
+    """An HTTP profile whose startup probe allows ``budget_minutes`` of loading at 10 s periods."""
     return ProbeProfile(
         port=port,
         startup=ProbeSpec(path=startup, failure_threshold=budget_minutes * 6),
@@ -55,24 +56,6 @@ def _profile(port: int, startup: str, liveness: str, readiness: str, budget_minu
         readiness=ProbeSpec(path=readiness),
     )
 
-
-# name -> profile. Budgets: how long a first start may take before the pod is restarted. These are the
-# profiles of the template's service catalog ({{cookiecutter.repo}}/catalog/services.yaml records each
-# port's and route's upstream source); tests/kfn/test_kfn_catalog.py fails when the two differ.
-BUILTIN_PROFILES: Mapping[str, ProbeProfile] = {
-    # Server is up in seconds; models load lazily per request. / answers "Ollama is running".
-    "ollama": _profile(11434, "/api/version", "/", "/api/version", 5),
-    # First start runs migrations.
-    "open-webui": _profile(8080, "/health", "/health", "/health/db", 10),
-    # speaches: /health is a plain `def` handler, so it answers while a long transcription runs.
-    "faster-whisper": _profile(8000, "/health", "/health", "/health", 5),
-    # SD.Next: every /sdapi route needs the login, so TCP; the checkpoint loads for minutes on a first start.
-    "stable-diffusion": ProbeProfile(port=7860, protocol="tcp", startup=ProbeSpec(failure_threshold=20 * 6)),
-    # Collections load from disk before /readyz passes.
-    "qdrant": _profile(6333, "/livez", "/livez", "/readyz", 5),
-    "litellm": _profile(4000, "/health/liveliness", "/health/liveliness", "/health/readiness", 5),
-    "gatus": _profile(8080, "/health", "/health", "/health", 1),
-}
 
 _GENERIC = re.compile(r"(?:(http):([0-9]{1,5})(/\S*)?|(tcp):([0-9]{1,5}))\Z")
 
@@ -92,7 +75,7 @@ def resolve(marker: str, profiles: Mapping[str, ProbeProfile]) -> ProbeProfile:
         return ProbeProfile(port=port, protocol="tcp")
     path = generic.group(3) or "/"
     defaults = ProbeProfile(port=port)
-    return defaults._replace(**{kind: getattr(defaults, kind)._replace(path=path) for kind in _KINDS})
+    return defaults._replace(**{kind: getattr(defaults, kind)._replace(path=path) for kind in PROBE_KINDS})
 
 
 def k8s_probe(profile: ProbeProfile, spec: ProbeSpec) -> dict[str, Any]:
@@ -118,7 +101,7 @@ def add_probes(draft: Draft, config: Config) -> None:
         profile = resolve(value, config.probes)
     except ValueError:
         return  # reported by checks.unknown_markers
-    missing = [(field, kind) for field, kind in zip(PROBE_FIELDS, _KINDS) if field not in target[1]]
+    missing = [(field, kind) for field, kind in zip(PROBE_FIELDS, PROBE_KINDS) if field not in target[1]]
     if missing:
         container = draft.own(*selectors.pod_spec_path(item), "containers", target[0])
         for field, kind in missing:

@@ -9,13 +9,14 @@ write back identically (see ``kfn.scalars.Plain*``).
 from __future__ import annotations
 
 import re
+import sys
 
 import yaml
 from yaml.constructor import BaseConstructor, ConstructorError
 from yaml.resolver import BaseResolver
 
 from kfn.errors import InputError
-from kfn.scalars import PlainFloat, PlainInt, PlainStr, needs_escapes, scalar
+from kfn.scalars import PlainFloat, PlainInt, PlainStr, TaggedDict, TaggedList, TaggedStr, needs_escapes, scalar, tag_text
 
 TYPE_CHECKING = False  # typing is for type checkers only (start-up: see kfn/__init__.py)
 if TYPE_CHECKING:
@@ -32,24 +33,41 @@ class CoreResolver(BaseResolver):
     yaml_implicit_resolvers: dict = {}
 
 
+# Numbers as yaml-rs reads them, which is also how go-yaml v3 (kpt, kustomize) reads them: the core
+# schema's forms, plus underscores anywhere in the digits ("1_000"), a sign before a 0x/0o prefix, 0b
+# binary and upper-case prefixes. Both backends must give the same values for what kfn checks.
+_DIGITS = r"[0-9_]*[0-9][0-9_]*"
+_INT_FORMS = (
+    r"^[-+]?(?:%s|0[xX][0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*|0[oO][0-7_]*[0-7][0-7_]*|0[bB][01_]*[01][01_]*)$" % _DIGITS
+)
+_FLOAT_FORMS = (
+    r"^(?:[-+]?_*(?:\._*%s|%s(?:\.[0-9_]*)?)(?:[eE]_*[-+]?_*%s)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$" % (_DIGITS, _DIGITS, _DIGITS)
+)
 _CORE = [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        _FLOAT,
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+.0123456789",
-    ),
+    (_INT, _INT_FORMS, "-+0123456789_"),
+    (_FLOAT, _FLOAT_FORMS, "-+.0123456789_"),
 ]
 for _tag, _pattern, _first in _CORE:
     CoreResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
-def _int(text: str) -> int:
-    if text.startswith(("0o", "0x")):
-        return int(text[2:], 8 if text[1] == "o" else 16)
-    return int(text)
+# Python refuses to turn an int of more decimal digits than this into text or back (3.11+; 0: no limit).
+_MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+
+def _int(text: str) -> int | None:
+    """The integer, or None for one Python cannot write as text (see ``_construct_int``)."""
+    text = text.replace("_", "")
+    digits = text.lstrip("+-")
+    if digits[:2].lower() in ("0o", "0x", "0b"):
+        value = int(text[: len(text) - len(digits)] + digits[2:], {"o": 8, "x": 16, "b": 2}[digits[1].lower()])
+    elif _MAX_DIGITS and len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        return None
+    else:
+        value = int(text)
+    return None if _MAX_DIGITS and abs(value) >= 10**_MAX_DIGITS else value
 
 
 def _float(text: str) -> float:
@@ -58,7 +76,7 @@ def _float(text: str) -> float:
         return float("-inf") if lowered.startswith("-") else float("inf")
     if lowered == ".nan":
         return float("nan")
-    return float(text)
+    return float(text.replace("_", ""))
 
 
 class CoreConstructor(BaseConstructor):
@@ -69,7 +87,7 @@ class CoreConstructor(BaseConstructor):
             raise ConstructorError(None, None, "expected a mapping", node.start_mark)
         mapping: dict = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = _hashable_key(self.construct_object(key_node, deep=True), key_node)
             if key in mapping:
                 raise ConstructorError(None, None, f"duplicate mapping key: {key!r}", key_node.start_mark)
             mapping[key] = self.construct_object(value_node, deep=True)
@@ -78,6 +96,18 @@ class CoreConstructor(BaseConstructor):
     def construct_document(self, node: yaml.Node) -> Any:
         # Build everything eagerly: no generators, no shared partial objects.
         return self.construct_object(node, deep=True)
+
+
+def _hashable_key(key: Any, node: yaml.Node) -> Any:
+    """A mapping key as yaml-rs builds it: a mapping becomes a frozenset of its pairs; a list is refused."""
+    if isinstance(key, dict):
+        try:
+            return frozenset(key.items())
+        except TypeError:
+            pass
+    elif not isinstance(key, list):
+        return key
+    raise ConstructorError(None, None, "a list or nested mapping as a mapping key is not supported", node.start_mark)
 
 
 def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type, tagged: type, value: Any) -> Any:
@@ -89,7 +119,8 @@ def _construct_plain(loader: CoreConstructor, node: yaml.ScalarNode, kind: type,
     """
     # libyaml reports plain style as "", the pure-Python parser as None. A node's start mark sits on
     # its properties, so a tag shows in the source there (``!!str yes`` resolves like ``yes``).
-    implicit = not node.style and not _TAGGED.match(loader.source, node.start_mark.index)
+    # Only a one-line plain scalar's value is its source text (more lines fold into one value).
+    implicit = not node.style and node.start_mark.line == node.end_mark.line and not _TAGGED.match(loader.source, node.start_mark.index)
     if implicit and scalar(value) != node.value and not needs_escapes(node.value):
         wrapped = tagged(value)
         wrapped.text = node.value
@@ -109,6 +140,8 @@ def _construct_int(loader: CoreConstructor, node: yaml.ScalarNode) -> int:
         value = _int(node.value.strip())
     except ValueError:  # e.g. !!int "x": a tag the text does not fit
         raise ConstructorError(None, None, f"{node.value!r} is not an integer", node.start_mark) from None
+    if value is None:  # too long to print: a string, as go-yaml (kpt) reads an integer it cannot hold
+        return _construct_plain(loader, node, str, PlainStr, node.value)
     return _construct_plain(loader, node, int, PlainInt, value)
 
 
@@ -133,12 +166,16 @@ def _construct_seq(loader: CoreConstructor, node: yaml.SequenceNode) -> list:
 
 
 def _construct_any(loader: CoreConstructor, suffix: str, node: yaml.Node) -> Any:
-    """Unknown or 1.1-only tags (!!binary, !!timestamp, !custom): keep the underlying data."""
+    """Unknown or 1.1-only tags (!!binary, !!timestamp, !custom): the underlying data and the tag,
+    which the emitter writes back (kpt keeps tags in files kfn does not own)."""
     if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    if isinstance(node, yaml.SequenceNode):
-        return _construct_seq(loader, node)
-    return str(node.value)
+        value: Any = TaggedDict(loader.construct_mapping(node))
+    elif isinstance(node, yaml.SequenceNode):
+        value = TaggedList(_construct_seq(loader, node))
+    else:
+        value = TaggedStr(node.value)
+    value.tag = tag_text(node.tag)
+    return value
 
 
 CoreConstructor.add_constructor("tag:yaml.org,2002:null", _construct_null)

@@ -26,18 +26,28 @@ def field_path(*parts: Any) -> str:
     return out
 
 
+def _text(value: Any) -> str:
+    """A resourceRef or file field as kpt's Result reads it, a string: "" where the item has no string.
+
+    An unquoted ``name: 0777`` is a number (an invalid name): yaml-rs does not keep its text, so
+    both backends leave it out rather than write 777 from one and 0777 from the other.
+    """
+    return str(value) if isinstance(value, str) else ""  # str(): a plain str, no PlainStr text nor TaggedStr tag
+
+
 def result(item: dict, severity: str, message: str, path: tuple = ()) -> dict[str, Any]:
-    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-    ref = {"apiVersion": item.get("apiVersion", ""), "kind": selectors.kind_of(item), "name": meta.get("name", "")}
-    if meta.get("namespace"):
-        ref["namespace"] = meta["namespace"]
+    meta = selectors.metadata(item)
+    ref = {"apiVersion": _text(item.get("apiVersion")), "kind": _text(selectors.kind_of(item)), "name": _text(meta.get("name"))}
+    namespace = _text(meta.get("namespace"))
+    if namespace:
+        ref["namespace"] = namespace
     out: dict[str, Any] = {"message": message, "severity": severity, "resourceRef": ref}
     if path:
         out["field"] = {"path": field_path(*path)}
     notes = selectors.annotations(item)
     source = next((notes[a] for a in _PATH_ANNOTATIONS if a in notes), None)
     if source is not None:
-        out["file"] = {"path": str(source)}
+        out["file"] = {"path": _text(source)}
         index = next((notes[a] for a in _INDEX_ANNOTATIONS if a in notes), None)
         number = whole_number(str(index), 0, MAX_INT) if index is not None else None
         if number is not None:

@@ -41,11 +41,39 @@ class PlainStr(str):
 
 PLAIN_TYPES = (PlainInt, PlainFloat, PlainStr)
 
+
+class TaggedStr(str):
+    """A scalar under a tag YAML 1.2's core schema does not resolve (``!!binary``, ``!custom``): its text."""
+
+    tag: str
+
+
+class TaggedDict(dict):
+    """A mapping under such a tag (``!!set``, ``!custom {a: 1}``)."""
+
+    tag: str
+
+
+class TaggedList(list):
+    """A sequence under such a tag (``!!omap``, ``!custom [a]``)."""
+
+    tag: str
+
+
+TAGGED_TYPES = (TaggedStr, TaggedDict, TaggedList)
+
+
+def tag_text(tag: str) -> str:
+    """How a resolved tag is written: ``!!binary``, ``!local``, or verbatim ``!<tag:example.com,2000:x>``."""
+    if tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag[len("tag:yaml.org,2002:") :]
+    return tag if tag.startswith("!") else f"!<{tag}>"
+
 # Strings any YAML 1.1 or 1.2 reader might take for something else; the
 # emitter quotes them (rule 10). Loose on purpose: quoting too much is harmless.
 AMBIGUOUS = re.compile(
     r"""(?:y|yes|n|no|true|false|on|off|null|~|<<|=
-        |[-+]?\.?[0-9][0-9_:.]*(?:[eE][-+]?[0-9_]+)?
+        |[-+]?[._]*[0-9][0-9_:.]*(?:[eE][-+_]*[0-9_]+)?
         |[-+]?0[xob][0-9a-f_]+
         |[-+]?\.(?:inf|nan)
         |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[tT \t].*)?
@@ -67,7 +95,9 @@ _YAML_ESCAPES = {
     0xFFFE: "\\ufffe",
     0xFFFF: "\\uffff",
 }
-quote_memo: dict[str, str] = {}
+quote_memo: dict[str, str] = {}  # string() results no longer than MAX_SIMPLE_KEY (the emitter relies on that)
+# The longest implicit mapping key YAML readers take (libyaml, go-yaml, yaml-rs: 1 024 characters).
+MAX_SIMPLE_KEY = 1024
 
 
 def needs_escapes(s: str) -> bool:
@@ -79,25 +109,25 @@ def string(s: str) -> str:
     """How a one-line string is written: plain when unambiguous, else double-quoted."""
     out = quote_memo.get(s)
     if out is None:
-        if (
-            not s
-            or AMBIGUOUS.match(s)
-            or s[0] in _UNSAFE_START
-            or s[0] in " -?:" and (len(s) == 1 or s[1] == " " or s[0] == " ")
-            or s[-1] in " :"
-            or ": " in s
-            or " #" in s
-            or s.startswith(("---", "..."))
-            or _SPECIAL_CHARS.search(s)
-            or "\n" in s
-            or "\r" in s
-        ):
-            out = _quoted(s)
-        else:
-            out = s
-        if len(quote_memo) < 100_000:
+        out = _quoted(s) if not s or AMBIGUOUS.match(s) or not _plain_safe(s) else s
+        if len(quote_memo) < 100_000 and len(out) <= MAX_SIMPLE_KEY:
             quote_memo[s] = out
     return out
+
+
+def _plain_safe(s: str) -> bool:
+    """A non-empty ``s`` written plain reads back as this text (whatever type a reader then resolves)."""
+    return not (
+        s[0] in _UNSAFE_START
+        or s[0] in " -?:" and (len(s) == 1 or s[1] == " " or s[0] == " ")
+        or s[-1] in " :"
+        or ": " in s
+        or " #" in s
+        or s.startswith(("---", "..."))
+        or _SPECIAL_CHARS.search(s)
+        or "\n" in s
+        or "\r" in s
+    )
 
 
 def _quoted(s: str) -> str:
@@ -113,6 +143,8 @@ def scalar(v: Any) -> str:
     """How a scalar (or a mapping key) is written."""
     if type(v) in PLAIN_TYPES:
         return v.text
+    if type(v) is TaggedStr:  # the tag decides the type: plain unless the text itself needs quotes
+        return v.tag + " " + (v if v and _plain_safe(v) else _quoted(v))
     if isinstance(v, str):
         return string(v)
     if v is None:
@@ -130,4 +162,6 @@ def scalar(v: Any) -> str:
             return ".inf" if v > 0 else "-.inf"
         text = repr(float(v))
         return text if ("." in text or "e" in text) else text + ".0"
-    raise InputError(f"cannot write a value of type {type(v).__name__}: {v!r}")
+    if isinstance(v, frozenset):  # how yaml-rs (and so the exact loader) reads a mapping used as a key
+        raise InputError("cannot write a mapping used as a mapping key (a complex key) in block style")
+    raise InputError(f"cannot write a value of type {type(v).__name__}: {v!r}"[:200])

@@ -21,13 +21,15 @@ MARKER_PREFIX = "ai-gitops.dev/"
 
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
-# Where each workload kind keeps its pod spec.
+# Where each workload kind keeps its pod spec. A bare Pod is a workload too: it is edited and checked
+# like the others (its GPU counts once in the budget).
 POD_SPEC_PATHS = {
     "Deployment": ("spec", "template", "spec"),
     "StatefulSet": ("spec", "template", "spec"),
     "DaemonSet": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Pod": ("spec",),
 }
 WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
 
@@ -38,13 +40,19 @@ _SKIPPED_KINDS = {
     "Component": "kustomize.config.k8s.io/",
     CONFIG_KIND: GROUP + "/",
 }
-_NO_ANNOTATIONS: dict = {}  # shared empty result: callers only read it
+_NO_ANNOTATIONS: dict = {}  # shared empty result (annotations, metadata): callers only read it
 
 
 def kind_of(item: dict) -> str:
     """The item's kind, or "" when it is missing or not a string (``kind: [x]`` must not break a lookup)."""
     kind = item.get("kind")
     return kind if isinstance(kind, str) else ""
+
+
+def metadata(item: dict) -> dict:
+    """The item's metadata mapping, or an empty one when it is missing, null or not a mapping."""
+    meta = item.get("metadata")
+    return meta if isinstance(meta, dict) else _NO_ANNOTATIONS
 
 
 def annotations(item: dict) -> dict:

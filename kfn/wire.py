@@ -66,7 +66,9 @@ def _split_items(region: str) -> tuple[list[str], int] | None:
     """Cut the body of a block ``items:`` sequence into one text per entry.
 
     Patterns start with a literal newline (the region gets one in front) so the
-    regex engine can skip ahead instead of testing every position.
+    regex engine can skip ahead instead of testing every position. ``region``
+    runs from the ``items:`` line to the next top-level line (``_TOP_LEVEL``), so
+    it holds no line at column 0 that is not an entry, comment or blank.
     """
     text = "\n" + region
     first = re.search(r"\n( *)-[ \n]", text)
@@ -75,7 +77,7 @@ def _split_items(region: str) -> tuple[list[str], int] | None:
     n = len(first.group(1))
     if n and re.search(r"\n {0,%d}[^ \n#]" % (n - 1), text):
         return None  # something less indented than the entries
-    if re.search(r"\n {%d}(?!-[ \n])[^ \n#]" % n, text):
+    if n and re.search(r"\n {%d}(?!-[ \n])[^ \n#]" % n, text):  # at column 0 ruled out by the caller's cut
         return None  # something at the entries' indent that is not an entry
     starts = [m.start() for m in re.finditer(r"\n {%d}-[ \n]" % n, text)]  # == line start in region
     starts[0] = 0  # leading comments travel with the first item
@@ -226,7 +228,8 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
     if split is None:
         return None
     chunks, n = split
-    header = parse(text[1:start] + text[end:])
+    rest = text[1:start] + text[end:]
+    header = parse(rest, exact="!" in rest)  # a tag (!!set) read as the whole-parse path reads it
     _check_resource_list(header)
     items = _parse_chunks(region, chunks, exact_if)
     if items is None:
@@ -253,9 +256,14 @@ def _check_resource_list(doc: Any) -> None:
 def write_resource_list(source: ResourceList, items: list, results: list[dict]) -> str:
     """The output ResourceList: unchanged items verbatim, changed ones re-emitted.
 
-    ``results`` follow the results of earlier functions in the pipeline, which are kept.
+    ``results`` follow the results of earlier functions in the pipeline, which are kept;
+    one already among them (kfn's own output fed back in) is not added again.
     """
-    results = source.results + results
+    upstream = source.results
+    if upstream and results:
+        seen = {dump_item(r, 0) for r in upstream}
+        results = [r for r in results if dump_item(r, 0) not in seen]
+    results = upstream + results
     out = [f"apiVersion: {source.api_version}\nkind: ResourceList\n"]
     out.append("items:\n" if items else "items: []\n")
     for i, item in enumerate(items):

@@ -51,3 +51,64 @@ def template_snapshot(into: Path) -> Path:
 
 
 TEMPLATE = template_snapshot(Path(tempfile.mkdtemp(prefix="ai-gitops-template-")))
+
+
+# A throwaway service added the way docs/contributing.md says: a catalog entry and its manifest directory.
+ECHO_ENTRY = """
+  echo:
+    title: Echo
+    purpose: A throwaway service added in a test
+    enabled_by: null
+    ip_answer: null
+    images:
+      nvidia: {image: "hashicorp/http-echo:1.0", backend: cpu}
+      amd: {image: "hashicorp/http-echo:1.0", backend: cpu}
+      intel: {image: "hashicorp/http-echo:1.0", backend: cpu}
+      none: {image: "hashicorp/http-echo:1.0", backend: cpu}
+    port: 5678
+    service_port: 5678
+    probes: {protocol: http, startup: /, liveness: /, readiness: /, startup_minutes: 1}
+    routes: [/]
+    run_as_user: 65532
+    volumes:
+      - {claim: echo-data, mount: /data, data_class: cache, size: 1Gi}
+    clients: [open-webui, gatus]
+    internet: false
+    sources: {image: "test"}
+"""
+ECHO_DEPLOYMENT = """\
+{%- set svc = catalog().services["echo"] -%}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+  namespace: {{ cookiecutter.namespace }}
+  annotations:
+    ai-gitops.dev/probes: echo
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: echo}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: echo}}
+    spec:
+      containers:
+        - name: echo
+          # image: set by `make render` from catalog/services.yaml
+          ports: [{name: http, containerPort: {{ svc.port }}}]
+          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
+          volumeMounts: [{name: data, mountPath: /data}]
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, readOnlyRootFilesystem: true}
+      volumes: [{name: data, persistentVolumeClaim: {claimName: echo-data}}]
+      automountServiceAccountToken: false
+      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+"""
+
+
+def add_echo_service(template: Path) -> None:
+    """Add the echo service to a template checkout: its catalog entry and kubernetes/apps/base/ai/echo/."""
+    project = template / "{{cookiecutter.repo}}"
+    catalog = project / "catalog" / "services.yaml"
+    catalog.write_text(catalog.read_text() + ECHO_ENTRY)
+    directory = project / "kubernetes" / "apps" / "base" / "ai" / "echo"
+    directory.mkdir()
+    (directory / "deployment.yaml").write_text(ECHO_DEPLOYMENT)
+    (directory / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")

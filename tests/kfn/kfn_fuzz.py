@@ -32,8 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parents[1])]  # the checkout's kfn when run as a script
+sys.path[:0] = [str(HERE.parents[1]), str(HERE)]  # the checkout's kfn (and kfn_shapes) when run as a script
 
+import kfn_shapes  # noqa: E402
 import yaml_rs  # noqa: E402
 
 from kfn import cli, core, wire, yamlio  # noqa: E402
@@ -130,7 +131,21 @@ def _other(rng: random.Random, i: int) -> str:
     ])
 
 
-ITEMS: tuple[Callable[[random.Random, int], str], ...] = (_deployment, _pvc, _configmap, _other)
+def _confused(rng: random.Random, i: int) -> str:
+    """A resource that uses every path kfn reads, with values or keys swapped for other YAML types."""
+    doc = kfn_shapes.drop_some(rng, kfn_shapes.base(rng, i), rng.choice([0.0, 0.1, 0.3]))
+    return kfn_shapes.render(kfn_shapes.confuse(rng, doc, rng.choice([0, 1, 1, 2, 3])))
+
+
+ITEMS: tuple[Callable[[random.Random, int], str], ...] = (_deployment, _pvc, _configmap, _other, _confused, _confused)
+
+
+def _config(rng: random.Random) -> str | None:
+    """One of CONFIGS, or a full config (AIPatches or ConfigMap) with type confusion."""
+    if rng.random() < 0.7:
+        return rng.choice(CONFIGS)
+    doc = kfn_shapes.AIPATCHES if rng.random() < 0.7 else kfn_shapes.CONFIG_MAP_INPUT
+    return kfn_shapes.render(kfn_shapes.confuse(rng, kfn_shapes.drop_some(rng, doc, 0.2), rng.choice([0, 1, 1, 2])))
 
 CONFIGS = [
     None,
@@ -171,7 +186,7 @@ def resource_list(rng: random.Random) -> str:
     body = "".join(_indent("- " + _indent(item, "  ")[2:], pad) + "\n" for item in items)
     header = rng.choice(["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"])
     text = f"apiVersion: {header}\nkind: ResourceList\nitems:{' []' if not items else ''}\n{body}"
-    config = rng.choice(CONFIGS)
+    config = _config(rng)
     if config is not None:
         text += "functionConfig:\n" + _indent(config, "  ") + "\n"
     if rng.random() < 0.15:
@@ -181,11 +196,12 @@ def resource_list(rng: random.Random) -> str:
 
 def _as_json(rng: random.Random, text: str) -> str:
     """The same list as JSON, with \\u escapes (surrogate pairs included) where non-ASCII."""
+    os.environ["KFN_YAML"] = "pyyaml"  # the same case whichever backend the last case left set
     try:
         doc = yamlio.parse(text)
-    except KfnError:
+        return json.dumps(doc, ensure_ascii=rng.random() < 0.7, indent=rng.choice([None, 2]), default=str)
+    except (KfnError, ValueError, TypeError):  # not YAML; an int past the int-string limit; a complex key
         return text
-    return json.dumps(doc, ensure_ascii=rng.random() < 0.7, indent=rng.choice([None, 2]), default=str)
 
 
 def _mutate(rng: random.Random, text: str) -> str:
@@ -271,11 +287,23 @@ def _untouched_problems(text: str, out: str) -> list[str]:
     cut = wire.read_resource_list(text)
     for i, item in enumerate(source.items):
         edited = config is not None and core.patch(item, config)[0] is not item
-        if not edited and got.items[i] != item:
+        if not edited and tagged(got.items[i]) != tagged(item):
             problems.append(f"untouched item {i} changed")
         if not edited and cut.chunks is not None and cut.chunks[i] not in out:
             problems.append(f"untouched item {i} not written back byte for byte")
     return problems
+
+
+def tagged(value: object) -> object:
+    """``value`` with the tags the exact loader keeps made visible to ``==`` (a lost tag is a change)."""
+    tag = getattr(value, "tag", None)
+    if isinstance(value, float) and value != value:
+        return "NaN"  # equal to itself here, unlike float("nan")
+    if isinstance(value, dict):
+        value = {k: tagged(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        value = [tagged(v) for v in value]
+    return value if tag is None else (tag, value)
 
 
 def _unreadable(out: str, read: Callable[[str], object]) -> list[str]:
@@ -305,6 +333,46 @@ def output_problems(text: str, out: str) -> list[str]:
     if "\n\t" in out or re.search(r"[|>][-+0-9]*\n\s*\t", out):
         return ["a tab-led line in a block scalar"]
     return _untouched_problems(text, out)
+
+
+def _with_config(out: str, config: object) -> str:
+    """``out`` with ``config`` as its functionConfig (kfn's output carries none), as a caller sends it again."""
+    if config is None:
+        return out
+    if not config or not isinstance(config, (dict, list)):
+        return out + f"functionConfig: {yamlio.dump(config).removeprefix('--- ')}"
+    return out + "functionConfig:\n" + _indent(yamlio.dump(config), "  ")
+
+
+def closure_problems(text: str, out: str, code: int) -> list[str]:
+    """kfn's output fed back with the same config must be accepted and come out the same (items and results)."""
+    if wire.looks_like_resource_list(text):
+        os.environ["KFN_YAML"] = "pyyaml"  # the config as the exact loader reads it, tags and long numbers kept
+        try:
+            again = _with_config(out, wire.read_resource_list(text).function_config)
+        except KfnError:
+            return []  # a config that cannot be written back in block style (a complex key): nothing to feed back
+        finally:
+            os.environ["KFN_YAML"] = BACKENDS[0]
+        try:
+            out_again, _, code_again = cli._run([], again)
+        except KfnError as err:
+            return [f"closure: kfn refuses its own output: {err}"]
+    else:
+        try:
+            out_again, _, code_again = cli._run([str(LEGACY_CONFIG)], out)
+        except KfnError as err:
+            return [f"closure: kfn refuses its own output stream: {err}"]
+    if code_again != code:
+        return [f"closure: exit {code} then {code_again} on the output"]
+    if out_again != out:
+        return [f"closure: a second run changes the output: {_first_difference(out, out_again)}"]
+    return []
+
+
+def _first_difference(a: str, b: str) -> str:
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f"at {at}: {a[max(0, at - 80):at + 80]!r} / {b[max(0, at - 80):at + 80]!r}"
 
 
 def stream_problems(out: str) -> list[str]:
@@ -341,6 +409,12 @@ def check(text: str, timeout: float, through_cli: bool) -> list[tuple[str, str]]
     (kind_a, out_a, code_a), (kind_b, out_b, code_b) = outcomes.values()
     if (kind_a, code_a) != (kind_b, code_b) or (kind_a == "ok" and out_a != out_b):
         return [("wrong", f"backends disagree: yaml-rs {kind_a} {code_a} {out_a[:200]!r} / pyyaml {kind_b} {code_b} {out_b[:200]!r}")]
+    if kind_a == "ok":  # closure, on one backend (they agree): the output fed back changes nothing
+        os.environ["KFN_YAML"] = BACKENDS[0]
+        try:
+            problems += [("wrong", p) for p in closure_problems(text, out_a, code_a)]
+        except Exception as err:  # noqa: BLE001 - a crash on kfn's own output
+            problems.append(("crash", f"closure: {type(err).__name__}: {err}"))
     if kind_a == "ok" and not wire.looks_like_resource_list(text):
         problems += [("wrong", p) for p in stream_problems(out_a)]
     if kind_a == "ok" and wire.looks_like_resource_list(text):

@@ -39,7 +39,8 @@ def test_process_is_pure_and_keeps_unchanged_items_identical() -> None:
     assert [t["metadata"]["labels"] for t in out[2]["spec"]["volumeClaimTemplates"]] == [
         {"backup.velero.io/backup-tier": "GFS"}, {"x": "y", "backup.velero.io/backup-tier": "GFS"}]
     assert out[3]["metadata"]["labels"] == {"backup.velero.io/backup-tier": "GFS"}
-    assert results == []
+    assert [r["severity"] for r in results] == ["warning"] * 4  # the deprecated defaults Config() takes (kfn.deprecated)
+    assert results == core.process(out, Config())[1]  # the same on kfn's own output
     again, _ = core.process(out, Config())
     assert all(a is b for a, b in zip(again, out))  # idempotent: a second pass changes nothing
 
@@ -52,6 +53,7 @@ def test_checks_run_on_an_already_rendered_list() -> None:
     assert [(r["severity"], r["field"]["path"]) for r in found] == [
         ("error", 'metadata.annotations["ai-gitops.dev/gpu"]'),
         ("error", "spec.template.spec.containers[0].resources.limits.gpu"),
+        ("warning", 'metadata.annotations["ai-gitops.dev/probes"]'),  # "ollama" from the deprecated built-ins
     ]
     assert found[0]["resourceRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"}
 
@@ -76,6 +78,10 @@ def config(spec: dict) -> dict:
         (config({"gpu": {"vendor": "amd", "resource": "nvidia.com/gpu"}}), 'spec.gpu.resource: "nvidia.com/gpu" does not belong to vendor amd'),
         (config({"gpu": {"nodeSelector": {"nvidia.com/gpu.present": True}}}), 'spec.gpu.nodeSelector."nvidia.com/gpu.present": True is not a string'),
         (config({"gpu": {"tolerations": [{"key": "x", "operator": "In"}]}}), 'spec.gpu.tolerations[0].operator: "In" is not one of Equal, Exists'),
+        # Wrong types that kfn 0.1 silently read as "the default" (they are falsy).
+        (config({"gpu": {"nodeSelector": []}}), "spec.gpu.nodeSelector: list is not a mapping"),
+        (config({"gpu": {"nodeSelector": ""}}), 'spec.gpu.nodeSelector: "" is not a mapping'),
+        (config({"gpu": {"tolerations": {}}}), "spec.gpu.tolerations: dict is not a list"),
         (config({"backup": {"tiers": {"model": "GFS"}}}), "spec.backup.tiers.model: unknown key (allowed: models, data, cache)"),
         (config({"probes": {"comfyui": {"startup": {"path": "/x"}}}}), "spec.probes.comfyui.port: missing for a new profile"),
         (config({"probes": {"ollama": {"liveness": {"path": "health"}}}}), 'spec.probes.ollama.liveness.path: "health" does not start with /'),
@@ -89,6 +95,20 @@ def test_invalid_config_names_key_and_value(doc: dict, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(doc)
     assert message in str(err.value)
+
+
+def test_deprecated_defaults_are_what_the_config_leaves_unset() -> None:
+    """kfn.deprecated fills what the config does not name, and Config.defaulted says which (for the warnings)."""
+    old = parse_config(config({"gpu": {"vendor": "intel"}, "backup": {"tiers": {"data": "GFS"}}}))
+    assert old.gpu.node_selector == {"intel.feature.node.kubernetes.io/gpu": "true"}
+    assert old.defaulted.node_selector and old.defaulted.tiers == {"models", "cache"}
+    assert "whisper" in old.defaulted.profiles and old.probes["whisper"].port == 9000
+    new = parse_config(config({"gpu": {"vendor": "intel", "nodeSelector": {}}, "backup": {"tiers": {"models": "Daily", "data": "GFS", "cache": "Daily"}},
+                               "probes": {"whisper": {"port": 9000, "startup": {"path": "/docs", "failureThreshold": 90},
+                                                      "liveness": {"path": "/docs"}, "readiness": {"path": "/docs"}}}}))
+    assert new.gpu.node_selector == {} and not new.defaulted.node_selector and not new.defaulted.tiers
+    assert "whisper" not in new.defaulted.profiles and new.warnings == ()  # a whole profile relies on no built-in
+    assert new.probes["whisper"] == old.probes["whisper"]
 
 
 def test_config_map_values_are_text() -> None:

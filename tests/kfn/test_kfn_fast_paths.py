@@ -20,7 +20,7 @@ import pytest
 import yaml_rs
 
 from bench.workload import resource_list as bench_resource_list
-from kfn import checks, core, selectors
+from kfn import checks, core, selectors, yamlio
 from kfn.config import Config, parse_config
 from kfn.draft import Draft, FieldTypeError
 from kfn.errors import ConfigError
@@ -116,7 +116,7 @@ def test_one_pass_matches_every_check_on_its_own_on_random_lists() -> None:
     seen = 0
     for _ in range(300):
         try:
-            doc = yaml_rs.loads(kfn_fuzz.resource_list(rng))
+            doc = yamlio.parse(kfn_fuzz.resource_list(rng))  # numbers past the int-string limit: as kfn reads them
         except Exception:
             continue
         items = doc.get("items") if isinstance(doc, dict) else None
@@ -167,19 +167,21 @@ def _shape(value: object, owned: set) -> object:
     return value
 
 
+def _tree(rng: random.Random, depth: int = 0) -> object:
+    """A small random value: scalars, empty and nested lists and mappings."""
+    roll = rng.random()
+    if depth > 3 or roll < 0.2:
+        return rng.choice([None, 1, "x", [], {}])
+    if roll < 0.4:
+        return [_tree(rng, depth + 1) for _ in range(rng.randint(0, 2))]
+    return {key: _tree(rng, depth + 1) for key in rng.sample("abc", rng.randint(0, 3))}
+
+
 def test_draft_own_in_one_walk_matches_two_walks() -> None:
     rng = random.Random(5)
 
-    def tree(depth: int = 0) -> object:
-        roll = rng.random()
-        if depth > 3 or roll < 0.2:
-            return rng.choice([None, 1, "x", [], {}])
-        if roll < 0.4:
-            return [tree(depth + 1) for _ in range(rng.randint(0, 2))]
-        return {key: tree(depth + 1) for key in rng.sample("abc", rng.randint(0, 3))}
-
     for case in range(5000):
-        item = {key: tree() for key in "abc"}
+        item = {key: _tree(rng) for key in "abc"}
         before = copy.deepcopy(item)
         fast, plain = Draft(item), TwoWalkDraft(item)
         handed_out = []  # what own returned so far: an edit may keep writing to it
@@ -199,3 +201,27 @@ def test_draft_own_in_one_walk_matches_two_walks() -> None:
             assert _shape(fast.root, fast._owned) == _shape(plain.root, plain._owned)
             assert fast.changed == plain.changed
         assert item == before  # the input is never written to
+
+
+def test_draft_child_steps_match_whole_paths() -> None:
+    """``own_child``/``peek_child`` from an owned container equal ``own``/``peek`` of the whole path."""
+    rng = random.Random(6)
+
+    for _ in range(3000):
+        item = {key: _tree(rng) for key in "abc"}
+        before = copy.deepcopy(item)
+        fast, plain = Draft(item), TwoWalkDraft(item)
+        at = tuple(rng.choice(["a", "b", "c"]) for _ in range(rng.randint(0, 2)))
+        if _outcome(fast, "own", at, dict)[0] != "ok":
+            continue
+        parent = plain.own(*at)
+        key, kind, op = rng.choice("abc"), rng.choice([dict, list]), rng.choice(["own", "peek"])
+        try:
+            got = ("ok", getattr(fast, op + "_child")(fast.own(*at), at, key, kind=kind))
+        except FieldTypeError as err:
+            got = ("type error", err.path, str(err))
+        want = _outcome(plain, op, (*at, key), kind)
+        assert got[0] == want[0] and (got[0] != "type error" or got[1:] == want[1:])
+        assert parent == fast.own(*at)
+        assert _shape(fast.root, fast._owned) == _shape(plain.root, plain._owned)
+        assert item == before

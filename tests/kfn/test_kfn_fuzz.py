@@ -1,13 +1,15 @@
-"""A bounded slice of the fuzzer (``make fuzz`` runs more) and Hypothesis properties of the YAML layer."""
+"""Bounded slices of the fuzzer and the semantic oracle (``make fuzz`` runs more) and Hypothesis properties of the YAML layer."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 import yaml_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kfn_fuzz
+import kfn_oracle
 from kfn import pyyaml_core, wire, yamlio
 from kfn.numbers import whole_number
 
@@ -89,3 +91,30 @@ def test_untouched_items_come_back_byte_for_byte(values: list[str], indented: bo
     except yamlio.InputError:
         return  # a value both backends refuse (a surrogate escape)
     assert wire.write_resource_list(source, source.items, []).split("items:\n", 1)[1] == items
+
+
+def test_oracle_slice_finds_nothing() -> None:
+    """300 random valid workloads: kfn's output against the README's model (``make oracle`` runs more)."""
+    found: list[str] = []
+    counts = kfn_oracle.run(seed=20261203, cases=300, report=found.append)
+    assert found == [], "\n".join(found[:3])
+    assert counts["items"] > 1000
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("failureThreshold: 3\n", "failureThreshold: 4\n"), ("effect: NoSchedule\n", "effect: NoExecute\n"), ("\nresults:\n- ", "\nresults:\n- x: 1\n- ")],
+    ids=["probe-threshold", "toleration", "extra-result"],
+)
+def test_the_oracle_sees_a_wrong_edit_or_result(before: str, after: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The oracle itself can fail: kfn's output with one documented value changed is reported."""
+    real = kfn_oracle.krm.run
+
+    def altered(text: str) -> tuple[str, int]:
+        out, code = real(text)
+        return out.replace(before, after, 1), code
+
+    monkeypatch.setattr(kfn_oracle.krm, "run", altered)
+    found: list[str] = []
+    kfn_oracle.run(seed=1, cases=60, report=found.append)
+    assert found

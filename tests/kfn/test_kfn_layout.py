@@ -59,6 +59,35 @@ def test_no_import_cycles() -> None:
     assert [m for m in MODULES if reach(m, m, set())] == []
 
 
+GENERATED_TOOLS = TEMPLATE / "{{cookiecutter.repo}}" / "tools"
+
+
+def kfn_names_imported(path: Path) -> set[str]:
+    """Every kfn module a file imports (``kfn.api``; ``kfn`` itself for ``import kfn``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "kfn"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "kfn":
+            found |= {f"{node.module}.{alias.name}" if node.module == "kfn" else node.module for alias in node.names}
+    return found
+
+
+def test_the_generated_repos_tools_use_only_kfn_api() -> None:
+    """kfn.api is the one kfn module the repo's validator may import; the rest are kfn's internals."""
+    files = sorted(GENERATED_TOOLS.rglob("*.py"))
+    assert files
+    imported = {path.relative_to(GENERATED_TOOLS).as_posix(): kfn_names_imported(path) for path in files}
+    assert {name for names in imported.values() for name in names} == {"kfn.api"}, imported
+
+
+def test_kfn_api_exports_what_it_names() -> None:
+    from kfn import api
+
+    assert all(hasattr(api, name) for name in api.__all__)
+    assert "api" not in kfn_imports("api")
+
+
 FAST_INPUT = HEAD + GPU_ITEM + '- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: plain\n  data:\n    mode: "0644"\n'
 
 

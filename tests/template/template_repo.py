@@ -26,13 +26,14 @@ RANGE_POOL = {"lb_pool": "10.10.2.25-10.10.2.30", "open_webui_ip": "10.10.2.30",
 
 CASES: dict[str, dict[str, str]] = {
     "default": {},
-    "nvidia-cilium-all-generated": {"gpu_vendor": "nvidia", "lb_provider": "cilium", **ALL_ON},
+    "nvidia-cilium-all-generated": {"gpu_vendor": "nvidia", "lb_provider": "cilium", **ALL_ON, "gpu_node_selector": "nvidia.com/gpu.present=true"},
     "nvidia-metallb-none-given": {"gpu_vendor": "nvidia", "lb_provider": "metallb", **ALL_OFF, **RANGE_POOL,
                                   "age_public_key": "given", "gpu_time_slicing_replicas": "1"},
     "amd-cilium-none-given": {"gpu_vendor": "amd", "lb_provider": "cilium", **ALL_OFF, **RANGE_POOL, "age_public_key": "given"},
     # Only Ollama has a ROCm build: one AMD GPU is enough for every service.
     "amd-metallb-all-generated": {"gpu_vendor": "amd", "lb_provider": "metallb", **ALL_ON, "gpu_count": "1"},
     "intel-cilium-all-given": {"gpu_vendor": "intel", "lb_provider": "cilium", **ALL_ON, "age_public_key": "given",
+                               "gpu_node_selector": "intel.feature.node.kubernetes.io/gpu=true",
                                "cluster_name": "lab", "namespace": "genai", "git_branch": "flux/lab", **GATEWAY},
     "intel-metallb-none-generated": {"gpu_vendor": "intel", "lb_provider": "metallb", **ALL_OFF, "intel_gpu_driver": "xe",
                                      "gpu_runtime_class": "intel-gpu"},

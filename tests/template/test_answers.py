@@ -21,6 +21,8 @@ INVALID = [
     ("gpu_count", "two"),
     ("gpu_count", "-1"),
     ("gpu_time_slicing_replicas", "0"),
+    ("gpu_node_selector", "nvidia.com/gpu.present"),
+    ("gpu_node_selector", "gpu=yes please"),
     ("storage_class", "Fast_SSD"),
     ("lb_pool", "10.10.2.0/33"),
     ("lb_pool", "10.10.2.25/29"),

@@ -15,8 +15,11 @@ import tomllib
 import pytest
 import yaml
 
+from kfn import api
+
 from template_repo import (
     CASES,
+    CATALOG,
     LB_ANNOTATIONS,
     ROOT,
     TIERS,
@@ -26,6 +29,14 @@ from template_repo import (
     enabled,
     gpu_resource,
 )
+
+# gpu_node_selector answers of CASES -> the nodeSelector every GPU pod gets, written out.
+NODE_SELECTORS = {
+    "": {},
+    "nvidia.com/gpu.present=true": {"nvidia.com/gpu.present": "true"},
+    "intel.feature.node.kubernetes.io/gpu=true": {"intel.feature.node.kubernetes.io/gpu": "true"},
+}
+
 
 @pytest.fixture(params=list(CASES))
 def baked(request, bakery) -> Baked:
@@ -60,13 +71,23 @@ def test_gpu_limits_only_on_gpu_workloads_of_the_chosen_vendor(baked):
         if services[name]["images"][vendor]["backend"] != "cpu":
             assert resources["limits"][gpu_resource(baked.answers)] == 1, name
             assert gpu_keys == {gpu_resource(baked.answers)}, name
-            # amd.com/gpu alone places the pod: no label is published on every AMD GPU node.
-            assert bool(pod.get("nodeSelector")) == (vendor != "amd"), name
+            # The resource request alone places the pod; a node selector only where the answer asks for one.
+            assert pod.get("nodeSelector", {}) == NODE_SELECTORS[baked.answers["gpu_node_selector"]], name
             assert pod.get("runtimeClassName") == (baked.answers["gpu_runtime_class"] or None), name
         else:
             assert not gpu_keys, name
             assert "runtimeClassName" not in pod, name
         assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"]), name
+
+
+def test_kfn_takes_every_profile_tier_and_node_selector_from_the_repos_config(baked):
+    """The rendered functionConfig (from the catalog) leaves nothing to kfn's deprecated defaults: no warning."""
+    config_file = baked.path / "kubernetes" / "kfn" / baked.cluster / "ai-patches.yaml"
+    config = api.parse_config(yaml.safe_load(config_file.read_text()))
+    found = api.run_checks(baked.resources, config)
+    assert [r["message"] for r in found if r["severity"] != "error"] == []
+    assert not set(CATALOG) & config.defaulted.profiles, "a catalog service left to kfn's built-in profile"
+    assert not config.defaulted.tiers
 
 
 def test_every_pvc_has_the_backup_tier_of_its_data_class_and_a_schedule_selects_it(baked):

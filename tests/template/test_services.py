@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from template_repo import CASES, CATALOG, Baked, container, deployed, run
-from tooling import TEMPLATE, VENV, tool_env
+from tooling import TEMPLATE, VENV, add_echo_service, tool_env
 
 # Per vendor, the workloads that hold a GPU with every service on (the catalog's backends, written out
 # here so that a catalog edit which moves a GPU shows up as a failing test, not as a silent change).
@@ -126,7 +126,9 @@ def test_speech_to_text_runs_float16_on_a_gpu_and_int8_on_the_cpu(vendor_bake):
     assert (env["WHISPER__INFERENCE_DEVICE"], env["WHISPER__COMPUTE_TYPE"]) == (("cuda", "float16") if gpu else ("cpu", "int8"))
 
 
-def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
+def test_gatus_checks_every_service_through_its_service_dns_name(vendor_bake):
+    """Never through a LoadBalancer IP: plain NetworkPolicy may drop hairpin traffic to it, and the
+    egress rules allow Gatus only the in-cluster flows to each service's pods."""
     answers, ns = vendor_bake.answers, vendor_bake.answers["namespace"]
     config = yaml.safe_load(vendor_bake.of_kind("ConfigMap")["gatus-config"]["data"]["config.yaml"])
     urls = {(e["group"], e["name"]): e["url"] for e in config["endpoints"]}
@@ -134,13 +136,13 @@ def test_gatus_checks_every_api_and_every_ui_from_the_catalog(vendor_bake):
     for name, service in deployed(answers).items():
         if name == "gatus":
             continue
-        ui = service["ip_answer"] and answers["exposure"] == "loadbalancer"
-        hosts = {"api": f"{name}.{ns}.svc.cluster.local", **({"ui": answers[service["ip_answer"]]} if ui else {})}
-        for group, host in hosts.items():
-            http = service["probes"]["protocol"] == "http"
-            path = service["probes"]["readiness"] if http else ""
-            expected[(group, name)] = f"{'http' if http else 'tcp'}://{host}:{service['service_port']}{path}"
+        http = service["probes"]["protocol"] == "http"
+        path = service["probes"]["readiness"] if http else ""
+        group = "ui" if service["ip_answer"] else "api"
+        expected[(group, name)] = f"{'http' if http else 'tcp'}://{name}.{ns}.svc.cluster.local:{service['service_port']}{path}"
     assert urls == expected
+    lb_ips = {answers[s["ip_answer"]] for s in deployed(answers).values() if s["ip_answer"]}
+    assert not [url for url in urls.values() if any(f"/{ip}:" in url for ip in lb_ips)]
 
 
 def test_readme_access_table_lists_every_deployed_service(vendor_bake):
@@ -165,65 +167,11 @@ def test_validate_rejects_a_gpu_for_an_image_without_that_vendors_backend(bakery
     assert "image ghcr.io/speaches-ai/speaches:0.8.3-cpu has no intel GPU backend" in line
 
 
-ECHO_ENTRY = """
-  echo:
-    title: Echo
-    purpose: A throwaway service added in a test
-    enabled_by: null
-    ip_answer: null
-    images:
-      nvidia: {image: "hashicorp/http-echo:1.0", backend: cpu}
-      amd: {image: "hashicorp/http-echo:1.0", backend: cpu}
-      intel: {image: "hashicorp/http-echo:1.0", backend: cpu}
-      none: {image: "hashicorp/http-echo:1.0", backend: cpu}
-    port: 5678
-    service_port: 5678
-    probes: {protocol: http, startup: /, liveness: /, readiness: /, startup_minutes: 1}
-    routes: [/]
-    run_as_user: 65532
-    volumes:
-      - {claim: echo-data, mount: /data, data_class: cache, size: 1Gi}
-    clients: [open-webui, gatus]
-    internet: false
-    sources: {image: "test"}
-"""
-ECHO_DEPLOYMENT = """\
-{%- set svc = catalog().services["echo"] -%}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: echo
-  namespace: {{ cookiecutter.namespace }}
-  annotations:
-    ai-gitops.dev/probes: echo
-spec:
-  selector: {matchLabels: {app.kubernetes.io/name: echo}}
-  template:
-    metadata: {labels: {app.kubernetes.io/name: echo}}
-    spec:
-      containers:
-        - name: echo
-          image: {{ svc.images[cookiecutter.gpu_vendor].image }}
-          ports: [{name: http, containerPort: {{ svc.port }}}]
-          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
-          volumeMounts: [{name: data, mountPath: /data}]
-          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, readOnlyRootFilesystem: true}
-      volumes: [{name: data, persistentVolumeClaim: {claimName: echo-data}}]
-      automountServiceAccountToken: false
-      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
-"""
-
-
 def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     """One catalog entry plus its manifest directory (deployment + kustomization): no other file changes."""
     template = tmp_path / "ai-gitops"
     subprocess.run(["git", "clone", "-q", str(TEMPLATE), str(template)], check=True)
-    project = template / "{{cookiecutter.repo}}"
-    catalog = project / "catalog" / "services.yaml"
-    catalog.write_text(catalog.read_text() + ECHO_ENTRY)
-    (project / "kubernetes" / "apps" / "base" / "ai" / "echo").mkdir()
-    (project / "kubernetes" / "apps" / "base" / "ai" / "echo" / "deployment.yaml").write_text(ECHO_DEPLOYMENT)
-    (project / "kubernetes" / "apps" / "base" / "ai" / "echo" / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    add_echo_service(template)
     result = subprocess.run([str(VENV / "bin" / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(template)],
                             capture_output=True, text=True, env=tool_env(VENV=str(VENV)))
     assert result.returncode == 0, result.stderr
@@ -240,3 +188,30 @@ def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     assert "echo" in daily["spec"]["template"]["orLabelSelectors"][1]["matchExpressions"][0]["values"]
     validate = baked.make("validate")
     assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+def test_readme_states_sdnexts_driver_requirement_only_where_it_holds_a_gpu(vendor_bake):
+    """sdnext-cuda:latest moved to a CUDA 13 torch (driver >= 580); where SD.Next runs on the CPU no driver
+    is involved, and pinning a CUDA image's digest is not the advice an AMD or Intel user needs."""
+    readme = (vendor_bake.path / "README.md").read_text()
+    sd = CATALOG["stable-diffusion"]
+    if vendor_bake.answers["enable_stable_diffusion"] is not True:
+        assert "SD.Next) publishes only" not in readme
+        return
+    run = sd["images"][vendor_bake.answers["gpu_vendor"]]
+    on_gpu = run["backend"] != "cpu"
+    assert ("NVIDIA driver 580 or newer" in readme) == on_gpu
+    assert ("sdnext-cuda@sha256" in readme) == on_gpu
+    assert on_gpu == (vendor_bake.answers["gpu_vendor"] == "nvidia")
+
+
+def test_intel_ollamas_vram_limit_is_documented_not_worked_around(vendor_bake):
+    """Vulkan gives free VRAM only to CAP_PERFMON (ollama docs/gpu.mdx@v0.32.15); the namespace enforces
+    PodSecurity baseline, which rejects a pod adding PERFMON, so the README says what Ollama does without it."""
+    vulkan = CATALOG["ollama"]["images"][vendor_bake.answers["gpu_vendor"]]["backend"] == "vulkan"
+    readme = (vendor_bake.path / "README.md").read_text()
+    assert ("`CAP_PERFMON`" in readme) == vulkan
+    ollama = container(vendor_bake.of_kind("Deployment")["ollama"])
+    assert ollama["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    namespace = next(d for d in vendor_bake.resources if d["kind"] == "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"

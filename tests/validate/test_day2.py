@@ -1,18 +1,17 @@
-"""Day-2 commands as the generated README gives them: key rotation, Secrets, template updates, and the
+"""Day-2 commands as the generated README gives them: key rotation, Secrets (template updates:
+test_cruft_update.py; versions and reviews: test_catalog_live.py), and the
 `make validate` rules for what a user edits in (quantities, pool edges, Flux Helm kinds, unknown kinds)."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import yaml
 
-from tooling import TEMPLATE, VENV, tool_env
-from validate_repo import Outcome, Repo, bake
+from validate_repo import Outcome, Repo
 
 BASE = "kubernetes/apps/base/ai"
 
@@ -161,35 +160,6 @@ def test_a_crd_without_a_schema_is_a_warning_naming_the_users_folder(repo):
     repo.render()
     outcome = repo.validate()
     assert outcome.returncode != 0 and "'big' is not of type 'integer'" in outcome.problem("Widget/w")
-
-
-def test_cruft_update_applies_a_template_change_and_keeps_key_and_secrets(tmp_path):
-    """Bake from template commit A, commit B to the template, `cruft update` in the repo (real cruft)."""
-    template = tmp_path / "template"
-    subprocess.run(["git", "clone", "-q", str(TEMPLATE), str(template)], check=True)
-    repo = Repo(bake(tmp_path / "out", template=template))
-    before = {p: p.read_bytes() for p in [*secret_files(repo), repo.file("age.agekey"), repo.file(".sops.yaml")]}
-    record = json.loads(repo.file(".cruft.json").read_text())
-    assert record["template"] == str(template) and len(record["commit"]) == 40
-
-    deployment = template / "{{cookiecutter.repo}}" / BASE / "open-webui" / "deployment.yaml"
-    deployment.write_text(deployment.read_text().replace("            - name: DATA_DIR\n", "            - name: GLOBAL_LOG_LEVEL\n              value: INFO\n            - name: DATA_DIR\n"))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
-    subprocess.run([*git, "commit", "-qam", "B: log level"], cwd=template, check=True)
-
-    env = {k: v for k, v in tool_env().items() if k != "VENV"}  # scratch bakes must not need tools
-    update = subprocess.run([str(VENV / "bin" / "cruft"), "update", "-y"], cwd=repo.path, capture_output=True, text=True, env=env)
-    assert update.returncode == 0, update.stdout + update.stderr
-    assert "Generated" not in update.stdout  # the scratch bakes stopped after pruning and copying kfn
-    assert "GLOBAL_LOG_LEVEL" in repo.file(f"{BASE}/open-webui/deployment.yaml").read_text()
-    assert {p: p.read_bytes() for p in before} == before
-    record = json.loads(repo.file(".cruft.json").read_text())
-    assert record["commit"] == subprocess.run(["git", "rev-parse", "HEAD"], cwd=template, capture_output=True, text=True).stdout.strip()
-    assert record["context"]["cookiecutter"]["age_public_key"] in repo.file(".sops.yaml").read_text()
-    assert not list(repo.path.glob("**/*.rej"))
-    result = repo.make("render", "validate")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "GLOBAL_LOG_LEVEL" in repo.file(f"kubernetes/rendered/{repo.cluster}/apps/ai/deployment-open-webui.yaml").read_text()
 
 
 def test_render_removes_a_layer_the_makefile_no_longer_lists(repo):

@@ -142,6 +142,8 @@ def test_ip_outside_the_pool(repo):
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/service-faster-whisper.yaml"), "Service/faster-whisper")
     assert f"{outside} is outside every LoadBalancer pool ({answers(repo)['lb_pool']}" in line
+    # The line leads with the file to edit, then the rendered copy Flux applies.
+    assert line.startswith(f"{BASE}/services.yaml (rendered: {rendered(repo, 'apps', 'ai/service-faster-whisper.yaml')}): ")
 
 
 def test_extra_gpu_workload_over_budget(repo):
@@ -268,6 +270,60 @@ def test_schedule_that_misses_the_pods_of_its_claims(repo):
     assert "add a selector for the pods' labels" in line
 
 
+SCHEDULES = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
+SKIP_DAILY_CLAIMS = """      - conditions:
+          pvcLabels:
+            backup.velero.io/backup-tier: Daily
+        action:
+          type: skip
+"""
+SKIP_EMPTYDIRS = """      - conditions:
+          volumeTypes: [emptyDir]
+        action:
+          type: skip
+"""
+
+
+def test_gfs_backups_that_copy_a_daily_claim_through_its_pod(repo):
+    """Stable Diffusion's pod mounts its outputs (GFS) and its models (Daily): the GFS Schedules include
+    the pod, and Velero copies every volume of an included pod unless a volume policy skips it."""
+    repo.edit(SCHEDULES, SKIP_DAILY_CLAIMS, "")
+    repo.render()
+    outcome = failing(repo, policy=3)
+    for schedule in ("gfs-daily", "gfs-weekly", "gfs-monthly"):
+        line = outcome.problem(f"Schedule/ai-{schedule}", "copies claim stable-diffusion-models (tier Daily) through Deployment/stable-diffusion")
+        assert "pvcLabels: {backup.velero.io/backup-tier: Daily}" in line and "Velero >= 1.16" in line
+
+
+def test_backups_that_copy_emptydirs(repo):
+    repo.edit(SCHEDULES, SKIP_EMPTYDIRS, "")  # the first tier's ConfigMap: GFS
+    repo.render()
+    outcome = failing(repo, policy=6)
+    for schedule in ("gfs-daily", "gfs-weekly", "gfs-monthly"):
+        for volume in ("dshm", "tmp"):
+            outcome.problem(f"Schedule/ai-{schedule}", f"copies volume {volume} of Deployment/stable-diffusion (an emptyDir: scratch)")
+
+
+def test_volume_policy_that_skips_its_own_tier(repo):
+    path = repo.file(SCHEDULES)
+    head, daily = path.read_text().rsplit("name: ai-daily-volumes\n", 1)  # the ConfigMap, after the Schedule
+    path.write_text(head + "name: ai-daily-volumes\n" + daily.replace("backup.velero.io/backup-tier: GFS", "backup.velero.io/backup-tier: Daily"))
+    repo.render()
+    outcome = failing(repo, policy=4)  # three Daily claims no longer copied, and the GFS outputs copied into Daily
+    for claim in ("ollama-models", "stable-diffusion-models", "whisper-models"):
+        line = outcome.problem(f"PersistentVolumeClaim/{claim}", "tier Daily, but no Schedule of that tier copies its data")
+        assert "Schedule/ai-daily include its pods and skip it" in line
+    outcome.problem("Schedule/ai-daily", "copies claim stable-diffusion-data (tier GFS)")
+
+
+def test_resource_policy_naming_a_missing_configmap(repo):
+    repo.edit(SCHEDULES, "      name: ai-daily-volumes\n    ttl", "      name: ai-daily-policies\n    ttl")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem("Schedule/ai-daily", "resourcePolicy.name")
+    assert "no ConfigMap ai-daily-policies in namespace velero, so Velero fails every backup of this Schedule" in line
+
+
 def test_workload_without_a_network_policy(repo):
     policies = "kubernetes/infrastructure/base/netpol/policies.yaml"
     kept = [d for d in repo.load(policies) if d["metadata"]["name"] != "faster-whisper"]
@@ -315,3 +371,56 @@ def test_workload_without_probes(repo):
     outcome = failing(repo, policy=2)
     for probe in ("livenessProbe", "readinessProbe"):
         outcome.problem("Deployment/open-webui", f"containers[open-webui].{probe}: missing")
+
+
+@pytest.mark.parametrize(
+    ("image", "says"),
+    [
+        ("example/tool:1.0:2.0", "is not a valid image reference"),  # two tags
+        ("Example/Tool:1.0", "is not a valid image reference"),  # upper case
+        ("example/tool:latest", "is tagged latest and no digest"),
+        ("example/tool", "has no tag and no digest"),
+    ],
+)
+def test_image_reference_that_cannot_pull_or_moves(repo, image, says):
+    add_to_core(repo, "tool", f"""\
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: tool, namespace: ai}}
+spec:
+  template:
+    metadata: {{labels: {{app: tool}}}}
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - name: fetch
+          image: {image}
+          resources: {{limits: {{cpu: 100m, memory: 64Mi}}}}
+          securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
+      containers:
+        - name: tool
+          image: example/tool:1.0@sha256:{"0" * 64}
+          resources: {{limits: {{cpu: 100m, memory: 64Mi}}}}
+          securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
+      automountServiceAccountToken: false
+      securityContext: {{seccompProfile: {{type: RuntimeDefault}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: tool, namespace: ai}}
+spec:
+  podSelector: {{matchLabels: {{app: tool}}}}
+  policyTypes: [Ingress]
+""")
+    repo.render()
+    outcome = failing(repo, policy=1)
+    line = outcome.problem(rendered(repo, "core", "ai/job-tool.yaml"), "spec.template.spec.initContainers[fetch].image")
+    assert says in line and line.startswith("kubernetes/infrastructure/base/tool/tool.yaml (rendered: ")
+
+
+def test_sd_next_latest_is_a_warning_until_pinned(repo):
+    """SD.Next publishes only :latest (the catalog says so): the bake passes with a warning naming the fix."""
+    outcome = repo.validate()
+    assert outcome.returncode == 0, outcome.stdout
+    line = outcome.problem("warning: ", "deployment-stable-diffusion.yaml", "image vladmandic/sdnext-cuda:latest is tagged latest")
+    assert "add the digest the tag points at today" in line

@@ -98,3 +98,15 @@ def test_answers_record_rebakes_the_same_repo(tmp_path):
                 if p.is_file() and ".git" not in p.relative_to(root).parts and not p.name.endswith(".sops.yaml")}
 
     assert generated(first) == generated(second)
+
+
+def test_make_help_lists_every_target_once(repo):
+    """`make` alone prints the targets, one line each, and no target is left out of that list."""
+    listed = repo.run("make")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == repo.run("make", "help").stdout
+    names = [line.split()[1] for line in listed.stdout.splitlines()]
+    makefile = repo.file("Makefile").read_text()
+    phony = next(line for line in makefile.splitlines() if line.startswith(".PHONY:")).split()[1:]
+    assert sorted(names) == sorted(set(names)) == sorted(phony)
+    assert not (repo.path / ".venv").exists(), "make help must not install the tools"

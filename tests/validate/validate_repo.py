@@ -82,6 +82,19 @@ class Repo:
         assert old in text, f"{old!r} not in {rel}"
         path.write_text(text.replace(old, new, 1))
 
+    def readme_block(self, heading: str) -> str:
+        """The shell block under `### heading` in the repo's README, as a user would copy it."""
+        readme = self.file("README.md").read_text()
+        section = readme.split(f"\n### {heading}\n", 1)[1].split("\n#", 1)[0]
+        match = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+        assert match, f"no sh block under ### {heading}"
+        return match.group(1)
+
+    def run_block(self, block: str) -> subprocess.CompletedProcess:
+        """A README block in bash, stopping at the first failing command, with this suite's tool environment."""
+        git_identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@localhost"}
+        return self.run("bash", "-e", "-c", block, VENV=str(VENV), **git_identity)
+
     def load(self, rel: str) -> list[dict]:
         return [d for d in yaml.safe_load_all(self.file(rel).read_text()) if d]
 

@@ -73,3 +73,22 @@ def parse_documents(text: str, file: str) -> list[Manifest]:
         if isinstance(doc, dict):
             out.append(Manifest(doc, file, chunk.lstrip("\n")))
     return out
+
+
+def selector_matches(selector: dict, labels: dict) -> bool:
+    """metav1.LabelSelector semantics (an empty selector matches everything)."""
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if str(labels.get(key)) != str(value) or key not in labels:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+        present = key in labels
+        if op == "In" and not (present and str(labels[key]) in values):
+            return False
+        if op == "NotIn" and present and str(labels[key]) in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True

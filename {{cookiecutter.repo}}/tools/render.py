@@ -1,6 +1,7 @@
 """Render each layer overlay with kfn into kubernetes/rendered/<cluster>/<layer>/, the files Flux applies.
 
-Usage: python -m tools.render CLUSTER LAYER... (the Makefile passes both).
+Usage: python -m tools.render [--print] CLUSTER LAYER... (the Makefile passes both; --print writes
+each layer's build to stdout instead, for `make build`).
 
 One file per resource, `<namespace>/<kind>-<name>.yaml`, sliced byte for byte from the
 kustomize output, plus a kustomization.yaml listing them. SOPS-encrypted Secrets are the
@@ -8,10 +9,18 @@ exception: kustomize re-orders their keys, which breaks the SOPS MAC for `sops -
 itself skips the MAC check), so their source file is written unchanged instead, after
 checking that no transformer changed their content. A layer is replaced only when it
 rendered completely.
+
+The catalog's live facts (tools/catalog.py: each service's image for this repo's GPU vendor, each
+claim's size) are applied last, whatever the manifests say: as JSON 6902 patches that kustomize itself
+applies to the built layer, so the output keeps kustomize's formatting and nothing else changes. The
+renderer does it, not a kustomization `images:` list or kfn: `images:` matches by the image name a
+manifest already carries (a changed registry or a missing image would slip through) and would be a
+second file to keep in step with the catalog; kfn sees only its functionConfig, which the bake wrote.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,7 +28,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from tools import manifests
+from tools.catalog import CATALOG, Catalog, CatalogError
+from tools.catalog import load as load_catalog
 from tools.manifests import Identity, Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,14 +44,46 @@ class RenderError(Exception):
     pass
 
 
-def build(overlay: Path) -> str:
+def build(overlay: Path, name: str = "") -> str:
     """The kustomize build of an overlay with the kfn plugin (this repo's kfn unless the caller set another)."""
     command = ["kubectl", "kustomize", "--enable-alpha-plugins", str(overlay)]
     env = {"KUSTOMIZE_PLUGIN_HOME": str(ROOT / "kfn" / "plugin"), **os.environ}
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode:
-        raise RenderError(f"{overlay.relative_to(ROOT)}: kustomize build failed:\n{result.stderr.strip()}")
+        raise RenderError(f"{name or overlay.relative_to(ROOT)}: kustomize build failed:\n{result.stderr.strip()}")
     return result.stdout
+
+
+def catalog_patch(m: Manifest, catalog: Catalog, sizes: dict[str, str]) -> list[dict]:
+    """JSON 6902 operations that give ``m`` the catalog's image (every container of a service's
+    workloads) and claim size; none when it already has them."""
+    ops = []
+    for _, service, path, container in catalog.containers([m]):
+        image, _ = catalog.image_for(service, m)
+        if container.get("image") != image:
+            ops.append({"op": "add", "path": "/" + "/".join(map(str, (*path, "image"))), "value": image})
+    if m.kind == "PersistentVolumeClaim" and m.name in sizes:
+        resources = (m.doc.get("spec") or {}).get("resources") or {}
+        if (resources.get("requests") or {}).get("storage") != sizes[m.name]:
+            ops.append({"op": "add", "path": "/spec/resources", "value": {**resources, "requests": {**(resources.get("requests") or {}), "storage": sizes[m.name]}}})
+    return ops
+
+
+def apply_catalog(layer: str, output: str, catalog: Catalog) -> str:
+    """The layer's build with the catalog's live facts applied by kustomize (unchanged when it has them)."""
+    sizes = catalog.claim_sizes()
+    patches = []
+    for m in manifests.parse_documents(output, layer):
+        ops = catalog_patch(m, catalog, sizes)
+        if ops:
+            target = {"kind": m.kind, "name": m.name, **({"namespace": m.namespace} if m.namespace else {})}
+            patches.append({"target": target, "patch": json.dumps(ops)})
+    if not patches:
+        return output
+    with tempfile.TemporaryDirectory(prefix="render-catalog-") as tmp:
+        (Path(tmp) / "built.yaml").write_text(output)
+        (Path(tmp) / "kustomization.yaml").write_text(yaml.safe_dump({"resources": ["built.yaml"], "patches": patches}))
+        return build(Path(tmp), f"{layer} with {CATALOG}")
 
 
 def encrypted_sources() -> dict[Identity, Manifest]:
@@ -106,10 +151,16 @@ def write_layer(target: Path, files: dict[str, str]) -> None:
         raise
 
 
+def layer_output(cluster: str, layer: str, catalog: Catalog) -> str:
+    """What `make build` prints for one layer, and what `make render` slices into files."""
+    return apply_catalog(layer, build(KUBERNETES / layer / cluster), catalog)
+
+
 def render(cluster: str, layers: list[str]) -> None:
     sources = encrypted_sources()
+    catalog = load_catalog(ROOT)
     # Build every layer before writing any, so a failure leaves rendered/ as it was.
-    rendered = {layer: split(layer, build(KUBERNETES / layer / cluster), sources) for layer in layers}
+    rendered = {layer: split(layer, layer_output(cluster, layer, catalog), sources) for layer in layers}
     for layer, files in rendered.items():
         write_layer(RENDERED / cluster / layer, files)
         print(f"rendered kubernetes/rendered/{cluster}/{layer}: {len(files)} resources")
@@ -120,13 +171,22 @@ def render(cluster: str, layers: list[str]) -> None:
         print(f"removed kubernetes/rendered/{cluster}/{stale.name}: no longer a layer")
 
 
+def show(cluster: str, layers: list[str]) -> None:
+    catalog = load_catalog(ROOT)
+    for layer in layers:
+        print(f"# kubernetes/{layer}/{cluster}")
+        print(layer_output(cluster, layer, catalog), end="", flush=True)
+
+
 def main(argv: list[str]) -> int:
+    printing = argv[:1] == ["--print"]
+    argv = argv[printing:]
     if len(argv) < 2:
-        print("usage: python -m tools.render CLUSTER LAYER...", file=sys.stderr)
+        print("usage: python -m tools.render [--print] CLUSTER LAYER...", file=sys.stderr)
         return 2
     try:
-        render(argv[0], argv[1:])
-    except RenderError as err:
+        (show if printing else render)(argv[0], argv[1:])
+    except (RenderError, CatalogError) as err:
         print(f"render: {err}", file=sys.stderr)
         return 1
     return 0

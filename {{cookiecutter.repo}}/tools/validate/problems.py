@@ -15,6 +15,7 @@ class Problem:
     stage: str = ""
     detail: str = ""  # extra lines shown indented under the problem (a short diff)
     severity: str = "error"  # "warning": printed, but `make validate` still passes
+    source: str = ""  # for a rendered resource: the file a user edits (tools/validate/origin.py)
 
     @property
     def is_error(self) -> bool:
@@ -22,7 +23,8 @@ class Problem:
 
     def line(self) -> str:
         lead = "" if self.is_error else f"{self.severity}: "
-        return f"{lead}{self.file}: {self.resource}: {self.field}: {self.what} — {self.fix}"
+        where = f"{self.source} (rendered: {self.file})" if self.source else self.file
+        return f"{lead}{where}: {self.resource}: {self.field}: {self.what} — {self.fix}"
 
     def render(self) -> str:
         extra = "".join(f"    {line}\n" for line in self.detail.splitlines())

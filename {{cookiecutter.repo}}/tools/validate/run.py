@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from tools.validate import catalog, drift, flux, policy, schema, secrets
+from tools.validate import catalog, drift, flux, images, origin, policy, schema, secrets
 from tools.validate.problems import Problem
 from tools.manifests import RENDERED, Manifest
 from tools.validate.repo import Repo
@@ -38,10 +38,19 @@ class Context:
             out.setdefault(build.cluster, []).extend(build.docs)
         return out
 
+    @cached_property
+    def sources_by_resource(self) -> dict[str, str]:
+        return origin.sources_by_resource(self.repo, self.sources())
+
     def sources(self) -> list[Manifest]:
         """Manifests outside the rendered output: where configs such as AIPatches live."""
         rendered = self.repo.path(RENDERED)
         return self.repo.all_manifests([p for p in self.repo.yaml_files_under(self.repo.path("kubernetes")) if not p.is_relative_to(rendered)])
+
+
+def policy_stage(c: Context) -> list[Problem]:
+    services = catalog.load(c.repo.root)
+    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services)
 
 
 CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
@@ -49,7 +58,7 @@ CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
     "drift": lambda c: drift.check(c.repo),
     "secrets": lambda c: secrets.check(c.repo, c.applied(), c.age_key),
     "schema": lambda c: schema.check(c.applied(), c.kubernetes_version, c.repo.root),
-    "policy": lambda c: policy.check(c.applied_by_cluster(), c.sources(), catalog.load(c.repo.root)),
+    "policy": policy_stage,
 }
 
 
@@ -61,6 +70,7 @@ def run_stages(ctx: Context, stages: list[str], progress: Callable[[int, str, li
         found: list[Problem] = []
         for i, stage in enumerate(stages, 1):
             problems = pending.result() if stage == "drift" and pending else CHECKS[stage](ctx)
+            problems = origin.attach(problems, ctx.sources_by_resource) if stage in origin.CONTENT_STAGES else problems
             problems = sorted(set(problems), key=lambda p: (p.file, p.resource, p.field, p.what))
             found.extend(problems)
             progress(i, stage, problems, time.perf_counter() - started)

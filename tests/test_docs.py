@@ -1,0 +1,93 @@
+"""Docs name only what exists: every repo path, make target and upper-case variable a Markdown file
+puts in backticks is checked against the checkout (the generated repo's docs against the template
+directory, plus the few files a bake creates)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path, PurePath
+
+import pytest
+
+from tooling import ROOT
+
+GENERATED = "{{cookiecutter.repo}}"
+# What a bake or `make demo` writes: named in the docs, absent from a checkout.
+CREATED_LATER = (".sops.yaml", "age.agekey", ".cruft.json", "kubernetes/rendered", ".venv", "out/demo")
+# Vendored upstream schema notes cite upstream repos' paths, not ours.
+NOT_OURS = ("/schemas/",)
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+PATH_LIKE = re.compile(r"[\w.{}\-/]+")
+FILE_SUFFIX = re.compile(r"\.(py|md|ya?ml|json|toml|txt|sh)$")
+VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{3,}")
+MAKE_CALL = re.compile(r"^make ([a-z][\w-]*)(?:\s|$)")
+
+
+def tracked() -> list[str]:
+    return subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+
+
+FILES = tracked()
+DOCS = [f for f in FILES if f.endswith(".md") and not any(part in f for part in NOT_OURS)]
+NAMES = {PurePath(f).name for f in FILES} | {str(d) for f in FILES for d in PurePath(f).parents}
+# First path segments that mean "a path in this repo" (the checkout's and the generated repo's).
+TOPS = {PurePath(f).parts[0] for f in FILES} | {
+    PurePath(f).parts[1] for f in FILES if f.startswith(GENERATED + "/") and len(PurePath(f).parts) > 2
+}
+CODE = "\n".join((ROOT / f).read_text(errors="ignore") for f in FILES if not f.endswith(".md") and "testdata" not in f)
+
+
+def make_targets(makefile: Path) -> set[str]:
+    rule = re.compile(r"^([a-z][\w -]*?):(?!=)", re.M)
+    return {name for match in rule.finditer(makefile.read_text()) for name in match.group(1).split()}
+
+
+TARGETS = {"root": make_targets(ROOT / "Makefile"), "generated": make_targets(ROOT / GENERATED / "Makefile")}
+
+
+def stale_pointers(doc: str, text: str) -> list[str]:
+    """Every backticked path, variable or make target in one doc's text that names nothing in the repo."""
+    where = "generated" if doc.startswith(GENERATED + "/") else "root"
+    found = []
+    for span in CODE_SPAN.findall(text):
+        token = span.strip()
+        call = MAKE_CALL.match(token)
+        if call:
+            # A make command in a doc must name a target of the Makefile it runs against.
+            if call.group(1) not in TARGETS[where] | (TARGETS["generated"] if where == "root" else set()):
+                found.append(f"make target {call.group(1)}")
+            continue
+        if VARIABLE.fullmatch(token):
+            if token not in CODE:
+                found.append(f"variable {token}")
+            continue
+        if not PATH_LIKE.fullmatch(token) or ("{{" in token and not token.startswith(GENERATED)):
+            continue
+        path = token.rstrip("/")
+        if "/" in path:
+            if path.split("/")[0] not in TOPS:
+                continue  # an annotation, an API group, an upstream path
+            exists = any((ROOT / base / path).exists() for base in (".", GENERATED, "kfn"))
+        elif FILE_SUFFIX.search(path):
+            exists = path in NAMES
+        else:
+            continue
+        if not exists and not path.startswith(CREATED_LATER):
+            found.append(f"path {token}")
+    return found
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_docs_name_only_what_exists(doc: str) -> None:
+    assert stale_pointers(doc, (ROOT / doc).read_text()) == []
+
+
+def test_a_stale_pointer_is_caught() -> None:
+    """The check itself finds a removed variable, path and make target (it cannot pass by finding nothing)."""
+    text = "`OVERLAY_LAYERS_GONE` `hooks/gone.py` `make no-such-target` `make validate` `hooks/answers.py`"
+    assert stale_pointers("docs/template.md", text) == [
+        "variable OVERLAY_LAYERS_GONE",
+        "path hooks/gone.py",
+        "make target no-such-target",
+    ]
