@@ -68,13 +68,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def loopback_only() -> None:
-    """Refuse to start a server anywhere but in a namespace that can reach loopback alone."""
+    """Refuse to start a server anywhere but in a namespace that can reach loopback alone (every runtime test
+    fails with this reason under a plain `pytest`)."""
     interfaces = [name for _, name in socket.if_nameindex()]
     if interfaces != ["lo"]:
-        pytest.exit(f"tests/runtime must run in a loopback-only network namespace (found {interfaces}): use `make test-runtime`", 2)
+        pytest.fail(f"tests/runtime must run in a loopback-only network namespace (found {interfaces}): use `make test-runtime`")
     missing = [f"{s.package} {s.version}" for s in SERVERS.values() if not s.installed()]
     if missing:
-        pytest.exit(f"not installed: {', '.join(missing)}: `make test-runtime` installs them first", 2)
+        pytest.fail(f"not installed: {', '.join(missing)}: `make test-runtime` installs them first")
 
 
 @dataclass
@@ -207,11 +208,11 @@ def start(running: Stack) -> None:
         assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     if repo.has("Deployment", "litellm"):
         server = SERVERS["litellm"]
-        litellm = Pod(repo, "litellm", root / "litellm", image_paths=[server.venv])
+        litellm = Pod(repo, "litellm", root / "litellm")
         running.pods["litellm"] = litellm
         litellm.start([str(server.bin / "litellm"), *litellm.args], LITELLM_IMAGE_ENV)
         running.startup_seconds["litellm"] = litellm.wait_until_started()
         STARTUPS.append(f"{running.name} litellm {running.startup_seconds['litellm']:.0f} s")
-    running.pods["open-webui"] = Pod(repo, "open-webui", root / "open-webui", image_paths=[SERVERS["open-webui"].venv])
+    running.pods["open-webui"] = Pod(repo, "open-webui", root / "open-webui")
     running.start_open_webui()
     running.admin_token = running.sign_in()

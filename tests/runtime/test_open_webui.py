@@ -27,12 +27,12 @@ def test_every_env_name_is_read_by_the_installed_version(stack):
 
 
 def test_it_serves_on_a_read_only_root_with_only_tmp_and_its_data_writable(stack):
-    # pods.Pod.start runs it in a mount namespace where the installed package and $HOME are read-only, and so
-    # is /tmp unless the manifest mounts an emptyDir there. It starts either way; an upload over 1 MB is
-    # spooled to a temporary file (starlette UploadFile), which needs the writable /tmp.
+    # pods.Pod.start runs it in a mount namespace where the root filesystem is read-only and only its volumes
+    # are not: /tmp only if the manifest mounts an emptyDir there. An upload over 1 MB is spooled to a
+    # temporary file (starlette UploadFile), which needs that writable /tmp.
     pod = stack.webui
     mounts = {line.split()[4]: line.split()[5] for line in Path(f"/proc/{pod.process.pid}/mountinfo").read_text().splitlines()}
-    assert mounts[str(SERVERS["open-webui"].venv)].startswith("ro"), mounts
+    assert mounts["/"].startswith("ro") and mounts["/tmp"].startswith("rw"), mounts
     status, body = stack.upload("/api/v1/files/?process=false", "large.txt", b"x" * (2 << 20), "text/plain")
     assert status == 200, body
 
