@@ -28,8 +28,9 @@ def test_every_env_name_is_read_by_the_installed_version(stack):
 
 def test_it_serves_on_a_read_only_root_with_only_tmp_and_its_data_writable(stack):
     # pods.Pod.start runs it in a mount namespace where the root filesystem is read-only and only its volumes
-    # are not: /tmp only if the manifest mounts an emptyDir there. An upload over 1 MB is spooled to a
-    # temporary file (starlette UploadFile), which needs that writable /tmp.
+    # are not: /tmp only if the manifest mounts an emptyDir there. Without one it does not start (torch's
+    # inductor cache dir comes from tempfile.gettempdir(): "No usable temporary directory"); with one, an
+    # upload over 1 MB (spooled to a temporary file by starlette's UploadFile) works too.
     pod = stack.webui
     mounts = {line.split()[4]: line.split()[5] for line in Path(f"/proc/{pod.process.pid}/mountinfo").read_text().splitlines()}
     assert mounts["/"].startswith("ro") and mounts["/tmp"].startswith("rw"), mounts
