@@ -30,7 +30,7 @@ from kfn import krm, yamlio  # noqa: E402
 
 README = HERE.parents[1] / "kfn" / "README.md"
 GPU, CONTAINER, CLASS, PROBES = (kfn_shapes.MARKERS[k] for k in ("gpu", "container", "class", "probes"))
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")  # the markers table
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")  # the markers table
 MODEL_PATHS = ("/root/.ollama", "/models", "/root/.cache")
 LB_IPS = ("lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips", "metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs")
 SHARING = ("lbipam.cilium.io/sharing-key", "metallb.io/allow-shared-ip")
@@ -65,9 +65,9 @@ def vendor_defaults() -> dict[str, dict]:
 
 
 def probe_profiles() -> dict[str, dict]:
-    """profile -> {port, protocol, startup, liveness, readiness (path, failureThreshold)} from "Probe profiles"."""
+    """profile -> {port, protocol, startup, liveness, readiness (path, failureThreshold)} from the deprecated built-ins."""
     out = {}
-    for name, port, startup, liveness, readiness, budget in _table("### Probe profiles"):
+    for name, port, startup, liveness, readiness, budget in _table("#### Deprecated built-in profiles"):
         if not port.isdigit():
             continue  # the generic forms
         minutes = int(re.match(r"(\d+) min", budget).group(1))
@@ -86,7 +86,7 @@ def _spec(path: str | None, threshold: int) -> dict:
 
 def tier_defaults() -> dict[str, str]:
     row = next(r for r in _table("## Configuration reference") if r[0].startswith("spec.backup.tiers"))
-    return dict(zip(CLASSES, (t.strip().strip("`") for t in row[1].split("/"))))
+    return dict(zip(CLASSES, re.findall(r"`(\w+)`", row[1])))
 
 
 VENDORS = vendor_defaults()
@@ -103,17 +103,23 @@ def model_config(spec: dict) -> dict:
     vendor = gpu.get("vendor", "nvidia")
     resource = gpu.get("resource") or VENDORS[vendor]["resources"][0]
     profiles = copy.deepcopy(PROFILES)
+    config_warnings = 0
     for name, override in spec.get("probes", {}).items():
-        base = profiles.get(name) or {"port": override["port"], "protocol": "http",
-                                      "startup": _spec("/", 30), "liveness": _spec("/", 3), "readiness": _spec("/", 3)}
-        base["port"] = override.get("port", base["port"])
-        base["protocol"] = override.get("protocol", base["protocol"])
-        for kind in ("startup", "liveness", "readiness"):
-            base[kind].update(override.get(kind, {}))
-        profiles[name] = base
+        profiles[name] = _override(override, profiles.get(name))
+        # README checks table: an entry that takes fields from a built-in, and a path on a TCP profile.
+        if name in PROFILES and ("port" not in override or _override(override, None) != profiles[name]):
+            config_warnings += 1
+        if profiles[name]["protocol"] == "tcp":
+            config_warnings += sum("path" in override.get(kind, {}) for kind in ("startup", "liveness", "readiness"))
+    selector_unset = "nodeSelector" not in gpu
     return {
         "resource": resource,
-        "nodeSelector": gpu.get("nodeSelector") or VENDORS[vendor]["nodeSelector"],
+        # Configuration reference: unset is the (deprecated) vendor default, {} none.
+        "nodeSelector": VENDORS[vendor]["nodeSelector"] if selector_unset else gpu["nodeSelector"],
+        # What the deprecated defaults fill in, for the "deprecated default used" warnings.
+        "pending": {"profiles": set(PROFILES) - set(spec.get("probes", {})), "tiers": set(CLASSES) - set(backup.get("tiers", {})),
+                    "selector": selector_unset and bool(VENDORS[vendor]["nodeSelector"])},
+        "config_warnings": config_warnings,
         "tolerations": gpu.get("tolerations") or [{"key": resource, "operator": "Exists", "effect": "NoSchedule"}],
         "runtimeClassName": gpu.get("runtimeClassName", ""),
         "capacity": gpu.get("physical", 0) * gpu.get("timeSlicingReplicas", 1),
@@ -123,7 +129,20 @@ def model_config(spec: dict) -> dict:
     }
 
 
+def _override(override: dict, base: dict | None) -> dict:
+    """A spec.probes entry over a built-in profile (or over the defaults of the configuration reference)."""
+    base = copy.deepcopy(base) or {"port": override["port"], "protocol": "http",
+                                   "startup": _spec("/", 30), "liveness": _spec("/", 3), "readiness": _spec("/", 3)}
+    base["port"] = override.get("port", base["port"])
+    base["protocol"] = override.get("protocol", base["protocol"])
+    for kind in ("startup", "liveness", "readiness"):
+        base[kind].update(override.get(kind, {}))
+    return base
+
+
 def _pod(item: dict) -> dict | None:
+    if item["kind"] == "Pod":
+        return item.get("spec")
     spec = item.get("spec", {})
     if item["kind"] == "CronJob":
         spec = spec.get("jobTemplate", {}).get("spec", {})
@@ -220,8 +239,9 @@ def _classified(item: dict) -> list[tuple[dict, str]]:
     found = []
     for claim in item["spec"].get("volumeClaimTemplates", []):
         own = claim.get("metadata", {}).get("annotations", {}).get(CLASS)
-        if (own or outer) is not None:
-            found.append((claim, own or outer))
+        value = outer if own is None else own  # its own marker wins, an empty or unknown one too
+        if value is not None:
+            found.append((claim, value))
     return found
 
 
@@ -237,10 +257,13 @@ def findings(items: list[dict], config: dict) -> Counter:
     """(check, severity, resource name) of every finding of the README's checks table, on the edited items."""
     found: Counter = Counter()
     used, owners = 0, {}
+    pending = copy.deepcopy(config["pending"])
+    found["deprecated", "warning", "p"] += config["config_warnings"]
     for item in items:
         if skipped(item):
             continue
         name, kind = item["metadata"]["name"], item["kind"]
+        found += deprecated_defaults_used(item, config, pending)
         if mistyped(item, config):
             found["wrong type", "error", name] += 1
         notes = item["metadata"].get("annotations", {})
@@ -280,7 +303,7 @@ def findings(items: list[dict], config: dict) -> Counter:
                 else:
                     pod_total += gpus
             spec = item["spec"].get("jobTemplate", {}).get("spec", {}) if kind == "CronJob" else item["spec"]
-            pods = 1 if kind == "DaemonSet" else spec.get("parallelism" if kind in ("Job", "CronJob") else "replicas", 1)
+            pods = 1 if kind in ("DaemonSet", "Pod") else spec.get("parallelism" if kind in ("Job", "CronJob") else "replicas", 1)
             used += max(pod_total, init_peak) * pods
         if kind == "Service":
             # One finding per IP and field that names it (the field is where the fix goes).
@@ -296,9 +319,28 @@ def findings(items: list[dict], config: dict) -> Counter:
     return +found  # without the zero counts
 
 
+def deprecated_defaults_used(item: dict, config: dict, pending: dict) -> Counter:
+    """README checks table, "deprecated default used": once per run and default, at the first item relying on it."""
+    found: Counter = Counter()
+    name, notes = item["metadata"]["name"], item["metadata"].get("annotations", {})
+    if _pod(item) is not None:
+        if notes.get(PROBES) in pending["profiles"]:
+            pending["profiles"].discard(notes[PROBES])
+            found["deprecated", "warning", name] += 1
+        if pending["selector"] and _gpu_count(notes.get(GPU, "")) is not None:
+            pending["selector"] = False
+            found["deprecated", "warning", name] += 1
+    for _, data_class in _classified(item):
+        if data_class in pending["tiers"]:
+            pending["tiers"].discard(data_class)
+            found["deprecated", "warning", name] += 1
+    return found
+
+
 # --- kfn's side -------------------------------------------------------------------------------
 
 _CHECKS = (
+    ("deprecated in kfn", "deprecated"), ("probes over TCP", "deprecated"),
     ("is ignored on a", "wrong kind"), ("bare \"gpu\"", "bare gpu"), ("GPU request", "requests"), ("emptyDir volume", "emptyDir"),
     ("backup label", "backup label"), ("GPU budget exceeded", "gpu budget"), ("LoadBalancer IP", "duplicate ip"),
     ("left unchanged", "wrong type"), ("ai-gitops.dev/", "unknown marker"),
@@ -374,6 +416,8 @@ def workload(rng: random.Random, i: int, profiles: list[str]) -> dict:
         spec = {"schedule": "* * * * *", "jobTemplate": {"spec": {"parallelism": count, "template": template}}}
     elif kind == "Job":
         spec["parallelism"] = count
+    elif kind == "Pod":
+        spec = pod
     elif kind != "DaemonSet" and rng.random() < 0.8:
         spec["replicas"] = count
     if kind == "StatefulSet" and rng.random() < 0.7:
@@ -382,7 +426,8 @@ def workload(rng: random.Random, i: int, profiles: list[str]) -> dict:
     notes = _markers(rng, names, profiles)
     if notes:
         meta["annotations"] = notes
-    return {"apiVersion": "batch/v1" if kind in ("Job", "CronJob") else "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
+    api_version = "batch/v1" if kind in ("Job", "CronJob") else "v1" if kind == "Pod" else "apps/v1"
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": spec}
 
 
 def _claim_template(rng: random.Random, n: int) -> dict:
