@@ -30,7 +30,7 @@ from kfn import krm, yamlio  # noqa: E402
 
 README = HERE.parents[1] / "kfn" / "README.md"
 GPU, CONTAINER, CLASS, PROBES = (kfn_shapes.MARKERS[k] for k in ("gpu", "container", "class", "probes"))
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")  # the markers table
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")  # the markers table
 MODEL_PATHS = ("/root/.ollama", "/models", "/root/.cache")
 LB_IPS = ("lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips", "metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs")
 SHARING = ("lbipam.cilium.io/sharing-key", "metallb.io/allow-shared-ip")
@@ -41,9 +41,12 @@ CLASSES = ("models", "data", "cache")
 
 
 def _table(heading: str) -> list[list[str]]:
-    """The rows (cells without backquotes) of the first table after ``heading``."""
+    """The rows (cells without enclosing backquotes) of the first table after ``heading`` (a heading, or
+    the start of a table's header row)."""
     text = README.read_text().split(heading, 1)[1]
     rows = []
+    if heading.startswith("|"):  # the header row given: the table goes on at the next line
+        text, rows = text.split("\n", 1)[1], [[]]
     for line in text.split("\n"):
         if line.startswith("|"):
             cells = [c.strip().strip("`") for c in line.strip("|").split("|")]
@@ -65,9 +68,9 @@ def vendor_defaults() -> dict[str, dict]:
 
 
 def probe_profiles() -> dict[str, dict]:
-    """profile -> {port, protocol, startup, liveness, readiness (path, failureThreshold)} from "Probe profiles"."""
+    """The deprecated built-in profiles: name -> {port, protocol, startup, liveness, readiness} ("Probe profiles")."""
     out = {}
-    for name, port, startup, liveness, readiness, budget in _table("### Probe profiles"):
+    for name, port, startup, liveness, readiness, budget in _table("| built-in (deprecated) |"):
         if not port.isdigit():
             continue  # the generic forms
         minutes = int(re.match(r"(\d+) min", budget).group(1))
@@ -85,8 +88,9 @@ def _spec(path: str | None, threshold: int) -> dict:
 
 
 def tier_defaults() -> dict[str, str]:
+    """The deprecated tiers of data classes spec.backup.tiers leaves unset ("unset: `GFS` / `GFS` / `Daily`")."""
     row = next(r for r in _table("## Configuration reference") if r[0].startswith("spec.backup.tiers"))
-    return dict(zip(CLASSES, (t.strip().strip("`") for t in row[1].split("/"))))
+    return dict(zip(CLASSES, re.findall(r"`(\w+)`", "`" + row[1] + "`")))
 
 
 VENDORS = vendor_defaults()
@@ -103,17 +107,28 @@ def model_config(spec: dict) -> dict:
     vendor = gpu.get("vendor", "nvidia")
     resource = gpu.get("resource") or VENDORS[vendor]["resources"][0]
     profiles = copy.deepcopy(PROFILES)
+    warnings = 0  # "deprecated form in the config"
     for name, override in spec.get("probes", {}).items():
-        base = profiles.get(name) or {"port": override["port"], "protocol": "http",
-                                      "startup": _spec("/", 30), "liveness": _spec("/", 3), "readiness": _spec("/", 3)}
+        fresh = {"port": override.get("port"), "protocol": "http", "startup": _spec("/", 30), "liveness": _spec("/", 3), "readiness": _spec("/", 3)}
+        base = profiles.get(name, fresh)
+        before = copy.deepcopy(base)
         base["port"] = override.get("port", base["port"])
         base["protocol"] = override.get("protocol", base["protocol"])
         for kind in ("startup", "liveness", "readiness"):
             base[kind].update(override.get(kind, {}))
+            fresh[kind].update(override.get(kind, {}))
+        fresh.update({k: override[k] for k in ("port", "protocol") if k in override})
+        warnings += name in PROFILES and base != fresh  # takes fields from the built-in profile
+        warnings += base["protocol"] == "tcp" and sum("path" in override.get(kind, {}) for kind in ("startup", "liveness", "readiness"))
         profiles[name] = base
+        del before
     return {
+        "config warnings": warnings,
+        "default profiles": set(PROFILES) - set(spec.get("probes", {})),
+        "default tiers": set(CLASSES) - set(backup.get("tiers", {})),
+        "default selector": "nodeSelector" not in gpu and bool(VENDORS[vendor]["nodeSelector"]),  # AMD's is none
         "resource": resource,
-        "nodeSelector": gpu.get("nodeSelector") or VENDORS[vendor]["nodeSelector"],
+        "nodeSelector": gpu["nodeSelector"] if "nodeSelector" in gpu else VENDORS[vendor]["nodeSelector"],
         "tolerations": gpu.get("tolerations") or [{"key": resource, "operator": "Exists", "effect": "NoSchedule"}],
         "runtimeClassName": gpu.get("runtimeClassName", ""),
         "capacity": gpu.get("physical", 0) * gpu.get("timeSlicingReplicas", 1),
@@ -125,6 +140,8 @@ def model_config(spec: dict) -> dict:
 
 def _pod(item: dict) -> dict | None:
     spec = item.get("spec", {})
+    if item["kind"] == "Pod":
+        return spec
     if item["kind"] == "CronJob":
         spec = spec.get("jobTemplate", {}).get("spec", {})
     return spec.get("template", {}).get("spec") if item["kind"] in WORKLOADS else None
@@ -220,8 +237,8 @@ def _classified(item: dict) -> list[tuple[dict, str]]:
     found = []
     for claim in item["spec"].get("volumeClaimTemplates", []):
         own = claim.get("metadata", {}).get("annotations", {}).get(CLASS)
-        if (own or outer) is not None:
-            found.append((claim, own or outer))
+        if (outer if own is None else own) is not None:  # its own marker wins, an empty or unknown one too
+            found.append((claim, outer if own is None else own))
     return found
 
 
@@ -236,7 +253,9 @@ def _is_gpu(name: str, config: dict) -> bool:
 def findings(items: list[dict], config: dict) -> Counter:
     """(check, severity, resource name) of every finding of the README's checks table, on the edited items."""
     found: Counter = Counter()
+    found["deprecated form", "warning", "p"] += config["config warnings"]
     used, owners = 0, {}
+    profiles, tiers, selector = set(config["default profiles"]), set(config["default tiers"]), config["default selector"]
     for item in items:
         if skipped(item):
             continue
@@ -252,6 +271,17 @@ def findings(items: list[dict], config: dict) -> Counter:
                 found["unknown marker", "error", name] += 1
         if CONTAINER in notes and pod is not None and _target(item, pod) is None:
             found["unknown marker", "error", name] += 1
+        # "deprecated default used": once per default, at the first item relying on it
+        if pod is not None and notes.get(PROBES) in profiles:
+            profiles.discard(notes[PROBES])
+            found["deprecated default", "warning", name] += 1
+        if pod is not None and selector and _gpu_count(notes.get(GPU, "")) is not None:
+            selector = False
+            found["deprecated default", "warning", name] += 1
+        for _, data_class in _classified(item):
+            if data_class in tiers:
+                tiers.discard(data_class)
+                found["deprecated default", "warning", name] += 1
         if CLASS in notes and kind not in ("PersistentVolumeClaim", "StatefulSet"):
             found["wrong kind", "warning", name] += 1
         else:
@@ -280,7 +310,7 @@ def findings(items: list[dict], config: dict) -> Counter:
                 else:
                     pod_total += gpus
             spec = item["spec"].get("jobTemplate", {}).get("spec", {}) if kind == "CronJob" else item["spec"]
-            pods = 1 if kind == "DaemonSet" else spec.get("parallelism" if kind in ("Job", "CronJob") else "replicas", 1)
+            pods = 1 if kind in ("DaemonSet", "Pod") else spec.get("parallelism" if kind in ("Job", "CronJob") else "replicas", 1)
             used += max(pod_total, init_peak) * pods
         if kind == "Service":
             # One finding per IP and field that names it (the field is where the fix goes).
@@ -301,7 +331,7 @@ def findings(items: list[dict], config: dict) -> Counter:
 _CHECKS = (
     ("is ignored on a", "wrong kind"), ("bare \"gpu\"", "bare gpu"), ("GPU request", "requests"), ("emptyDir volume", "emptyDir"),
     ("backup label", "backup label"), ("GPU budget exceeded", "gpu budget"), ("LoadBalancer IP", "duplicate ip"),
-    ("left unchanged", "wrong type"), ("ai-gitops.dev/", "unknown marker"),
+    ("left unchanged", "wrong type"), ("deprecated in kfn", "deprecated default"), ("ai-gitops.dev/", "unknown marker"),
 )
 
 
@@ -310,6 +340,8 @@ def kfn_findings(results: list[dict]) -> Counter:
     for r in results:
         message = str(r.get("message"))
         check = next((c for text, c in _CHECKS if text in message), message)
+        if (r.get("resourceRef") or {}).get("kind") == "AIPatches" and r.get("severity") == "warning":
+            check = "deprecated form"
         found[check, r.get("severity"), "*" if check == "gpu budget" else (r.get("resourceRef") or {}).get("name")] += 1
     return found
 
@@ -348,7 +380,7 @@ def _markers(rng: random.Random, containers: list[str], profiles: list[str]) -> 
     if rng.random() < 0.3:
         notes[CONTAINER] = rng.choice([*containers, "missing"])
     if rng.random() < 0.2:
-        notes[CLASS] = rng.choice(CLASSES + ("junk",))
+        notes[CLASS] = rng.choice(CLASSES + ("junk", ""))
     return notes
 
 
@@ -370,7 +402,9 @@ def workload(rng: random.Random, i: int, profiles: list[str]) -> dict:
     template = {"spec": pod}
     count = rng.randint(0, 3)
     spec: dict[str, Any] = {"template": template}
-    if kind == "CronJob":
+    if kind == "Pod":
+        spec = pod
+    elif kind == "CronJob":
         spec = {"schedule": "* * * * *", "jobTemplate": {"spec": {"parallelism": count, "template": template}}}
     elif kind == "Job":
         spec["parallelism"] = count
@@ -382,13 +416,14 @@ def workload(rng: random.Random, i: int, profiles: list[str]) -> dict:
     notes = _markers(rng, names, profiles)
     if notes:
         meta["annotations"] = notes
-    return {"apiVersion": "batch/v1" if kind in ("Job", "CronJob") else "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
+    api = "batch/v1" if kind in ("Job", "CronJob") else "v1" if kind == "Pod" else "apps/v1"
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec}
 
 
 def _claim_template(rng: random.Random, n: int) -> dict:
     meta: dict[str, Any] = {"name": f"t{n}"}
     if rng.random() < 0.4:
-        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk",))}
+        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk", ""))}
     if rng.random() < 0.3:
         meta["labels"] = {"backup.velero.io/backup-tier": rng.choice(["GFS", "Daily"]), "tier": "GFS"}
     return {"metadata": meta, "spec": {"accessModes": ["ReadWriteOnce"]}}
@@ -397,7 +432,7 @@ def _claim_template(rng: random.Random, n: int) -> dict:
 def pvc(rng: random.Random, i: int) -> dict:
     meta: dict[str, Any] = {"name": f"p{i}"}
     if rng.random() < 0.8:
-        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk",))}
+        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk", ""))}
     if rng.random() < 0.3:
         meta["labels"] = {rng.choice(["backup.velero.io/backup-tier", "tier"]): rng.choice(["GFS", "Daily", "Weekly"])}
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": {"accessModes": ["ReadWriteOnce"]}}
@@ -427,8 +462,8 @@ def config_spec(rng: random.Random) -> dict:
     gpu: dict[str, Any] = {"vendor": vendor}
     if rng.random() < 0.3:
         gpu["resource"] = rng.choice(VENDORS[vendor]["resources"])
-    if rng.random() < 0.2:
-        gpu["nodeSelector"] = {"pool": "gpu", "zone": "x"}
+    if rng.random() < 0.6:
+        gpu["nodeSelector"] = rng.choice([{}, {"pool": "gpu", "zone": "x"}, {"nvidia.com/gpu.present": "true"}])
     if rng.random() < 0.2:
         gpu["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
     if rng.random() < 0.2:
@@ -437,11 +472,14 @@ def config_spec(rng: random.Random) -> dict:
         gpu["physical"] = rng.randint(1, 4)
         gpu["timeSlicingReplicas"] = rng.randint(1, 3)
     spec["gpu"] = gpu
-    if rng.random() < 0.4:
+    if rng.random() < 0.7:
         spec["backup"] = {"label": rng.choice(["tier", "backup.velero.io/backup-tier"]), "tiers": {c: rng.choice(["GFS", "Daily", "Weekly"]) for c in rng.sample(CLASSES, rng.randint(0, 3))}}
-    if rng.random() < 0.3:
-        spec["probes"] = {rng.choice(list(PROFILES)): {"port": 7000, "readiness": {"path": "/ready", "failureThreshold": 5}},
-                          "mine": {"port": 9000, "protocol": rng.choice(["http", "tcp"]), "startup": {"periodSeconds": 3}}}
+    if rng.random() < 0.6:
+        full = {kind: {"path": f"/{kind}", "periodSeconds": 7, "timeoutSeconds": 2, "failureThreshold": 4} for kind in ("startup", "liveness", "readiness")}
+        spec["probes"] = {name: {"port": 7000 + n, "protocol": "http", **full} for n, name in enumerate(rng.sample(list(PROFILES), rng.randint(0, 4)))}
+        if rng.random() < 0.4:  # a partial override of a built-in: deprecated form
+            spec["probes"][rng.choice(list(PROFILES))] = rng.choice([{"port": 7000, "readiness": {"path": "/ready", "failureThreshold": 5}}, {"startup": {"failureThreshold": 9}}])
+        spec["probes"]["mine"] = {"port": 9000, "protocol": rng.choice(["http", "tcp"]), "startup": rng.choice([{"periodSeconds": 3}, {"path": "/s"}])}
     return spec
 
 
