@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # kfn's legacy plugin and the wheel-installed kubectl/sops must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test test-all test-fast fuzz oracle bench clean
+.PHONY: demo test test-all test-fast test-runtime fuzz oracle bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,17 +34,18 @@ demo: $(STAMP)
 	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
 	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
 
-# make test: every tier that runs on this machine in a few minutes (not the tests marked slow).
-# make test-all: everything. make test-fast: kfn and the pure-Python units, no cookiecutter bake
-# (the `bake` tier, tests/conftest.py), for the edit-test loop.
+# make test: every tier that runs on this machine in a few minutes: not the tests marked slow, nor those
+# that start real servers (make test-runtime). make test-fast: kfn and the pure-Python units, no
+# cookiecutter bake (the `bake` tier, tests/conftest.py), for the edit-test loop. make test-all: all of it.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not runtime"
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not runtime"
+	$(MAKE) --no-print-directory test-runtime
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not bake"
+	$(BIN)/python -m pytest -m "not bake and not slow and not runtime"
 
 # Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt),
 # then the semantic oracle (kfn's output against a model of kfn/README.md) on as many valid cases.
@@ -65,3 +66,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# The real Open WebUI and LiteLLM servers on the rendered manifests of real bakes (tests/runtime). The pinned
+# servers are installed from the package index into cached virtualenvs first (outside the repo; reused while
+# the pin stays); the suite then runs in a network namespace that holds only loopback (needs root: unshare).
+RUNTIME_PYTEST ?=
+test-runtime: $(STAMP)
+	$(BIN)/python tests/runtime/environments.py
+	unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest -m runtime tests/runtime $(RUNTIME_PYTEST)'

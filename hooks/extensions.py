@@ -15,6 +15,10 @@ answers switch on, decided once in hooks/answers.py for every file.
 
 `node_selector`: the gpu_node_selector answer (`key=value,...`) as a mapping.
 
+`public_url(cookiecutter, name)`: the origin users open a service at (README, Open WebUI's WEBUI_URL).
+
+`litellm_model(name)`: how LiteLLM routes an Ollama model (chat or embedding), hooks/models.py.
+
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
 """
@@ -30,6 +34,7 @@ from jinja2.ext import Extension
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answers import active_layers, deployed, load_catalog, node_selector, nth_pool_address  # noqa: E402
+from models import litellm_model  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
@@ -57,6 +62,18 @@ def stt_model(answers: dict) -> str:
     return whisper["models"][choice]
 
 
+def public_url(answers: dict, name: str) -> str:
+    """The origin a browser uses for a service: https://<host>.<domain> through the Gateway, http://<its IP>
+    on its LoadBalancer (with the Service port unless 80), "" for a service with neither."""
+    svc = catalog()["services"][name]
+    if answers["exposure"] == "gateway" and svc.get("host"):
+        return f"https://{svc['host']}.{answers['domain']}"
+    if svc["ip_answer"]:
+        port = "" if svc["service_port"] == 80 else f":{svc['service_port']}"
+        return f"http://{answers[svc['ip_answer']]}{port}"
+    return ""
+
+
 class TemplateGlobals(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -65,5 +82,7 @@ class TemplateGlobals(Extension):
         environment.globals["stt_model"] = stt_model
         environment.globals["deployed_services"] = deployed_services
         environment.globals["layers"] = active_layers
+        environment.globals["litellm_model"] = litellm_model
+        environment.globals["public_url"] = public_url
         environment.filters["lb_pool_ip"] = nth_pool_address
         environment.filters["node_selector"] = node_selector

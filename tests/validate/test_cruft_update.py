@@ -146,3 +146,25 @@ def test_a_probe_route_changed(tmp_path):
     commit(template, "B: Open WebUI readiness on /health")
     updated(repo, template, before)
     assert container(repo, f"{APPS}/deployment-open-webui.yaml")["readinessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_a_service_switched_off_takes_its_secret(tmp_path):
+    """`cruft update --variables-to-update` turning Qdrant off: cruft deletes its manifests but cannot apply
+    the deletion of the encrypted Secret (its ciphertext is not the template's recipe); `make render`
+    removes it, and every other Secret and the key stay byte-identical."""
+    template = clone_template(tmp_path)
+    repo = Repo(bake(tmp_path / "out", template=template, enable_qdrant="yes"))
+    secret = repo.file(f"{BASE}/qdrant/secret.sops.yaml")
+    assert secret.is_file()
+    before = {p: b for p, b in protected(repo).items() if "qdrant" not in p.name and p != secret}
+    env = {k: v for k, v in tool_env().items() if k != "VENV"}
+    update = subprocess.run([str(VENV / "bin" / "cruft"), "update", "-y", "--variables-to-update", '{"enable_qdrant": false}'],
+                            cwd=repo.path, capture_output=True, text=True, env=env)
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert secret.is_file(), "cruft now deletes it itself: the prune in tools/render.py can go"
+    result = repo.make("render", "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"removed {BASE}/qdrant/secret.sops.yaml: no layer applies it" in result.stdout
+    assert not secret.parent.exists()
+    assert not list(repo.path.glob("kubernetes/rendered/**/*qdrant*"))
+    assert {p: p.read_bytes() for p in before} == before

@@ -424,3 +424,17 @@ def test_sd_next_latest_is_a_warning_until_pinned(repo):
     assert outcome.returncode == 0, outcome.stdout
     line = outcome.problem("warning: ", "deployment-stable-diffusion.yaml", "image vladmandic/sdnext-cuda:latest is tagged latest")
     assert "add the digest the tag points at today" in line
+
+
+@pytest.mark.parametrize("lb_provider", ["cilium", "metallb"])
+def test_gateway_address_outside_the_pool(tmp_path, lb_provider):
+    """The Gateway's address (spec.addresses for Cilium, the Envoy Service annotation for MetalLB) is held
+    to the pool like a Service's."""
+    repo = Repo(bake(tmp_path, exposure="gateway", lb_provider=lb_provider))
+    gateway = "kubernetes/infrastructure/base/gateway/gateway.yaml"
+    repo.edit(gateway, f'"{answers(repo)["open_webui_ip"]}"', '"10.10.3.30"')
+    repo.render()
+    outcome = failing(repo, policy=1)
+    field = "spec.addresses[0].value" if lb_provider == "cilium" else 'spec.infrastructure.annotations["metallb.io/loadBalancerIPs"]'
+    line = outcome.problem("Gateway/ai", field)
+    assert "10.10.3.30 is outside every LoadBalancer pool" in line and line.startswith(f"{gateway} (rendered: ")

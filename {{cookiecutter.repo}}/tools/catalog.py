@@ -48,6 +48,14 @@ class Catalog:
             raise CatalogError(f"{CATALOG}: services.{service}.images.{self.vendor}.image: {image!r} is not an image reference")
         return image
 
+    def image_for(self, service: str, m: Manifest) -> tuple[str, str]:
+        """(image, the catalog key that sets it) for the containers of ``m``, a workload of ``service``: a
+        Job's own `image` where its `jobs` entry has one (a small tool image), else the service's image."""
+        for i, job in enumerate(self.services[service].get("jobs") or []):
+            if m.kind in JOBS and job.get("name") == m.name and job.get("image"):
+                return str(job["image"]), f"services.{service}.jobs[{i}].image"
+        return self.image(service), f"services.{service}.images.{self.vendor}.image"
+
     def owner(self, m: Manifest) -> str | None:
         """The catalogued service a workload belongs to: its Deployment (named after it) or one of its `jobs`."""
         if not api.is_workload(m.doc):

@@ -59,7 +59,7 @@ def catalog_patch(m: Manifest, catalog: Catalog, sizes: dict[str, str]) -> list[
     workloads) and claim size; none when it already has them."""
     ops = []
     for _, service, path, container in catalog.containers([m]):
-        image = catalog.image(service)
+        image, _ = catalog.image_for(service, m)
         if container.get("image") != image:
             ops.append({"op": "add", "path": "/" + "/".join(map(str, (*path, "image"))), "value": image})
     if m.kind == "PersistentVolumeClaim" and m.name in sizes:
@@ -169,6 +169,30 @@ def render(cluster: str, layers: list[str]) -> None:
     for stale in sorted(p for p in (RENDERED / cluster).iterdir() if p.is_dir() and p.name not in rendered):
         shutil.rmtree(stale)
         print(f"removed kubernetes/rendered/{cluster}/{stale.name}: no longer a layer")
+    applied = {identity for files in rendered.values() for identity in identities(files)}
+    prune_left_behind([m for identity, m in sources.items() if identity not in applied])
+
+
+def identities(files: dict[str, str]) -> set[Identity]:
+    return {m.identity for name, text in files.items() if name.endswith(manifests.SOPS_SUFFIXES) for m in manifests.parse_documents(text, name)}
+
+
+def prune_left_behind(unapplied: list[Manifest]) -> None:
+    """An encrypted Secret no layer applies, alone in its directory, is what a template update that
+    switches a service off leaves: cruft deletes the service's files but cannot apply the deletion of a
+    file whose content (ciphertext) differs from the template's recipe. It is removed here, so neither
+    Flux nor `make rotate-key` keeps it; one that shares its directory with other files is the user's
+    and is only named."""
+    for m in unapplied:
+        path = ROOT / m.file
+        others = [p for p in path.parent.iterdir() if not p.name.endswith(manifests.SOPS_SUFFIXES)]
+        if others:
+            print(f"note: {m.file}: no layer applies this encrypted {m.kind}; delete it if nothing needs it")
+            continue
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+        print(f"removed {m.file}: no layer applies it (its service is switched off)")
 
 
 def show(cluster: str, layers: list[str]) -> None:

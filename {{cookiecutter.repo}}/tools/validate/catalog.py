@@ -26,10 +26,10 @@ def check_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
     """A rendered image that is not the catalog's: a hand edit under rendered/, or a render from an older catalog."""
     out = []
     for m, service, path, container in catalog.containers(applied):
-        wanted, image = catalog.image(service), container.get("image")
+        (wanted, key), image = catalog.image_for(service, m), container.get("image")
         if image != wanted:
-            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} (services.{service}.images.{catalog.vendor}.image)",
-                               f"change the image in {CATALOG} only, then `make render`", STAGE))
+            out.append(Problem(m.file, m.ident, f"{where(path, container)}.image", f"service {service}: runs {image} but {CATALOG} sets {wanted} ({key})",
+                               f"change the image in {CATALOG} only, then `make render`", STAGE, source=CATALOG))
     return out
 
 
@@ -42,7 +42,7 @@ def check_sizes(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
             size = (((m.doc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
             if size != sizes[m.name]:
                 out.append(Problem(m.file, m.ident, "spec.resources.requests.storage", f"claim {m.name}: requests {size} but {CATALOG} sizes it {sizes[m.name]}",
-                                   f"change the size in {CATALOG} (or the answer its size_answer names), then `make render`", STAGE))
+                                   f"change the size in {CATALOG} (or the answer its size_answer names), then `make render`", STAGE, source=CATALOG))
     return out
 
 

@@ -15,7 +15,7 @@ import re
 
 from kfn import api
 from tools.manifests import Manifest
-from tools.catalog import Catalog, CatalogError
+from tools.catalog import CATALOG, Catalog, CatalogError
 from tools.validate.policy import STAGE
 from tools.validate.problems import Problem
 
@@ -45,17 +45,22 @@ def reference_problem(image: object) -> tuple[str, str] | None:
 
 
 def check(applied: list[Manifest], services: Catalog | CatalogError) -> list[Problem]:
-    """Every container and init container of every workload (a catalog that cannot be read: the catalog check says why)."""
-    known_moving = services.unpinned_images() if isinstance(services, Catalog) else set()
+    """Every container and init container of every workload (a catalog that cannot be read: the catalog
+    check says why). A catalogued service's image is fixed in the catalog, which `make render` applies."""
+    catalog = services if isinstance(services, Catalog) else None
+    known_moving = catalog.unpinned_images() if catalog else set()
+    keys = {(m.identity, path): catalog.image_for(service, m)[1] for m, service, path, _ in catalog.containers(applied)} if catalog else {}
     out = []
     for m in applied:
-        spec = api.pod_spec(m.doc) if api.is_workload(m.doc) else None
-        base = ".".join(api.pod_spec_path(m.doc)) if spec is not None else ""
-        for field in ("initContainers", "containers"):
-            for container in api.containers(spec or {}, field):
-                image = container.get("image")
-                found = reference_problem(image)
-                if found:
-                    severity = "warning" if image in known_moving and REFERENCE.fullmatch(str(image)) else "error"
-                    out.append(Problem(m.file, m.ident, f"{base}.{field}[{container.get('name')}].image", *found, STAGE, severity=severity))
+        for path, container in api.all_containers(m.doc):
+            image = container.get("image")
+            found = reference_problem(image)
+            if not found:
+                continue
+            severity = "warning" if image in known_moving and REFERENCE.fullmatch(str(image)) else "error"
+            *pod, field, _ = path
+            where = ".".join(map(str, pod)) + f".{field}[{container.get('name')}].image"
+            key = keys.get((m.identity, path))
+            what, fix = found if key is None else (found[0], f"{found[1]}: set {key} in {CATALOG}, then `make render`")
+            out.append(Problem(m.file, m.ident, where, what, fix, STAGE, severity=severity, source=CATALOG if key else ""))
     return out

@@ -54,7 +54,7 @@ def attach(problems: list[Problem], sources: dict[str, str]) -> list[Problem]:
     """The content problems about rendered resources, each with the source file to edit."""
     return [
         replace(p, source=sources[p.resource])
-        if p.stage in CONTENT_STAGES and p.file.startswith(RENDERED + "/") and p.resource in sources
+        if p.stage in CONTENT_STAGES and not p.source and p.file.startswith(RENDERED + "/") and p.resource in sources
         else p
         for p in problems
     ]

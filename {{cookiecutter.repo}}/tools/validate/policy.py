@@ -75,15 +75,30 @@ def pools(applied: list[Manifest]) -> list[Pool]:
     return found
 
 
+def requested_addresses(m: Manifest) -> Iterator[tuple[str, tuple]]:
+    """(address, field) for every LoadBalancer address a Service or a Gateway asks for. A Gateway names it
+    in spec.addresses (Gateway API v1 GatewaySpec; Cilium's Gateway copies it to its Service), or in
+    spec.infrastructure.annotations, which Envoy Gateway copies onto the Service it creates (MetalLB)."""
+    if api.is_service(m.doc):
+        yield from api.lb_ips(m.doc)
+    elif m.kind == "Gateway" and m.api_version.startswith("gateway.networking.k8s.io/"):
+        spec = m.doc.get("spec") if isinstance(m.doc.get("spec"), dict) else {}
+        for i, address in enumerate(spec.get("addresses") or []):
+            if isinstance(address, dict) and address.get("type", "IPAddress") == "IPAddress" and address.get("value"):
+                yield str(address["value"]).strip(), ("spec", "addresses", i, "value")
+        infrastructure = spec.get("infrastructure") if isinstance(spec.get("infrastructure"), dict) else {}
+        service = {"kind": "Service", "metadata": {"annotations": infrastructure.get("annotations") or {}}}
+        for text, path in api.lb_ips(service):
+            yield text, ("spec", "infrastructure", *path[1:])
+
+
 def check_addresses(applied: list[Manifest]) -> list[Problem]:
     """Every requested LoadBalancer address lies in a pool (kfn's checks catch duplicates)."""
     out = []
     available = pools(applied)
     pool_text = ", ".join(f"{p.text} ({p.name})" for p in available) or "none"
     for m in applied:
-        if not api.is_service(m.doc):
-            continue
-        for text, path in api.lb_ips(m.doc):
+        for text, path in requested_addresses(m):
             field = api.field_path(*path)
             try:
                 ip = ipaddress.ip_address(text)
