@@ -447,6 +447,8 @@ def resource_list(count: int, config: str = "", workload: str = "mixed") -> str:
     return body
 
 
+# The functionConfig the template renders for a default bake (kubernetes/kfn/<cluster>/ai-patches.yaml:
+# profiles and tiers from catalog/services.yaml), with a GPU budget large enough for every list here.
 CONFIG = """apiVersion: kfn.ai-gitops.dev/v1alpha1
 kind: AIPatches
 metadata:
@@ -454,4 +456,62 @@ metadata:
 spec:
   gpu:
     vendor: nvidia
+    # The nvidia.com/gpu request alone places a GPU pod on a node that has one. A selector
+    # (answer gpu_node_selector) only narrows that, and needs whatever sets its labels on the nodes.
+    nodeSelector: {}
+    # A GPU budget that holds every workload of the 50 000-item lists (25 000 GPUs), so no check fires.
+    physical: 100000
+    timeSlicingReplicas: 1
+  backup:
+    label: backup.velero.io/backup-tier
+    # By what a loss costs: data (Open WebUI, Qdrant, Stable Diffusion outputs) cannot be
+    # downloaded again and gets the long GFS retention; models and caches can, and get Daily (3 days).
+    # The Schedules in kubernetes/infrastructure/base/backup/ select these tiers.
+    tiers:
+      data: GFS
+      models: Daily
+      cache: Daily
+  # One profile per service, from catalog/services.yaml: the port, the routes the image answers without
+  # credentials, and how long its first start may take (startup failureThreshold × 10 s).
+  probes:
+    ollama:
+      port: 11434
+      protocol: http
+      startup: {path: /api/version, failureThreshold: 30}
+      liveness: {path: /}
+      readiness: {path: /api/version}
+    open-webui:
+      port: 8080
+      protocol: http
+      startup: {path: /health, failureThreshold: 60}
+      liveness: {path: /health}
+      readiness: {path: /health/db}
+    stable-diffusion:
+      port: 7860
+      protocol: tcp
+      startup: {failureThreshold: 120}
+    faster-whisper:
+      port: 8000
+      protocol: http
+      startup: {path: /health, failureThreshold: 30}
+      liveness: {path: /health}
+      readiness: {path: /health}
+    qdrant:
+      port: 6333
+      protocol: http
+      startup: {path: /livez, failureThreshold: 30}
+      liveness: {path: /livez}
+      readiness: {path: /readyz}
+    litellm:
+      port: 4000
+      protocol: http
+      startup: {path: /health/liveliness, failureThreshold: 30}
+      liveness: {path: /health/liveliness}
+      readiness: {path: /health/readiness}
+    gatus:
+      port: 8080
+      protocol: http
+      startup: {path: /health, failureThreshold: 6}
+      liveness: {path: /health}
+      readiness: {path: /health}
 """

@@ -11,12 +11,16 @@ which answers switch them on, which hold an IP and which need a GPU come from th
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -27,6 +31,9 @@ INTEL_DRIVERS = ("i915", "xe")
 BACKUP_METHODS = ("fs-backup", "csi-snapshot")
 EXPOSURES = ("loadbalancer", "gateway")
 CATALOG_PATH = Path("{{cookiecutter.repo}}") / "catalog" / "services.yaml"
+# The budget rule ships in the generated repo (`make validate` applies it too); the bake loads it from there.
+GPU_BUDGET_PATH = Path("{{cookiecutter.repo}}") / "tools" / "gpu_budget.py"
+MAX_GPU_MEMORY_GB = 1024
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
 MAX_SHARING = 64
@@ -37,6 +44,10 @@ GIT_URL = re.compile(r"(https?|ssh)://[^\s/]+/\S+")
 QUANTITY = re.compile(r"[1-9][0-9]*(Mi|Gi|Ti)")
 OLLAMA_MODEL = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
 KUBERNETES_VERSION = re.compile(r"1\.([0-9]+)")
+# OAuth client ids are printable ASCII without spaces (RFC 6749 appendix A.1 allows %x20-7E; a space
+# would not survive Open WebUI's env handling); Open WebUI splits role lists at ','.
+OIDC_CLIENT_ID = re.compile(r"[!-~]{1,255}")
+OIDC_ROLE = re.compile(r"[^,\s]{1,255}")
 # Kubernetes label syntax (apimachinery validation IsQualifiedName / IsValidLabelValue).
 LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
@@ -87,6 +98,36 @@ def active_layers(answers: Mapping[str, object]) -> list[str]:
         "gateway": answers["exposure"] == "gateway",
     }
     return [layer for layer in LAYERS if switched.get(layer, True)]
+
+
+@lru_cache(maxsize=None)
+def load_gpu_budget(path: Path) -> ModuleType:
+    """tools/gpu_budget.py of the template at `path`, loaded by path (the hooks have no package to import it
+    from). Keyed by path like load_catalog: cruft bakes two template commits in one process."""
+    name = f"ai_gitops_gpu_budget_{load_gpu_budget.cache_info().currsize}"  # one module per template copy
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def gpu_plan(answers: Mapping[str, object], catalog: Mapping, budget: ModuleType):
+    """The GPU memory budget of these answers (tools/gpu_budget.Plan), None when Ollama runs on the CPU."""
+    if answers["gpu_vendor"] == "none":
+        return None
+    return budget.plan(answers, catalog["services"], gpu_workloads(answers, catalog))
+
+
+def gpu_settings(answers: Mapping[str, object], catalog: Mapping, budget: ModuleType) -> dict[str, str]:
+    """The runtime settings the manifests read: Ollama's, speaches' TTL, SD.Next's memory mode."""
+    found = gpu_plan(answers, catalog, budget)
+    return found.settings if found else budget.cpu_settings(catalog["services"]["ollama"])
+
+
+def sso_provider(answers: Mapping[str, object]) -> str:
+    """The name Open WebUI shows on its single sign-on button: the issuer's host ("" without SSO)."""
+    return urlsplit(str(answers.get("oidc_issuer_url") or "")).hostname or ""
 
 
 def gpu_workloads(answers: Mapping[str, object], catalog: Mapping) -> list[str]:
@@ -213,6 +254,7 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "gpu_node_selector": gpu_node_selector,
     "gpu_count": integer(0, MAX_GPUS),
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
+    "gpu_memory_gb": integer(1, MAX_GPU_MEMORY_GB),
     "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),
     "lb_provider": one_of(LB_PROVIDERS),
     "exposure": one_of(EXPOSURES),
@@ -342,10 +384,40 @@ def gpu_problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
 
 
 GPU_BUDGET_INPUTS = ("gpu_vendor", "gpu_count", "gpu_time_slicing_replicas")
+GPU_MEMORY_INPUTS = (*GPU_BUDGET_INPUTS, "gpu_memory_gb", "ollama_models", "whisper_model")
 
 
-def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
-    """Every problem with the answers, one `key: value — why` line each, in prompt order."""
+def gpu_memory_problems(answers: Mapping[str, str], catalog: Mapping, budget: ModuleType) -> list[str]:
+    """The services sharing one GPU plus the largest model must fit in gpu_memory_gb (tools/gpu_budget.py)."""
+    found = gpu_plan(answers, catalog, budget)
+    why = found.problem() if found else None
+    return [why] if why else []
+
+
+def sso_problems(answers: Mapping[str, object]) -> list[str]:
+    """Single sign-on: an OIDC issuer (https, no query or fragment: OpenID Connect Discovery 1.0 §3),
+    a client id, and Open WebUI's login switched on (SSO is a way to log in)."""
+    issuer, client, role = (answers.get(k, "") for k in ("oidc_issuer_url", "oidc_client_id", "oidc_admin_role"))
+    for key, value in (("oidc_issuer_url", issuer), ("oidc_client_id", client), ("oidc_admin_role", role)):
+        if not isinstance(value, str):
+            return [f"{key}: {value} — must be given as text"]
+    if not issuer:
+        return []
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or " " in issuer:
+        return [f"oidc_issuer_url: {issuer} — must be the provider's https:// issuer URL without query or fragment (empty: no single sign-on)"]
+    if answers.get("open_webui_auth") is not True:
+        return [f"oidc_issuer_url: {issuer} — single sign-on needs open_webui_auth yes"]
+    if not OIDC_CLIENT_ID.fullmatch(client):
+        return [f"oidc_client_id: {client} — must be the client id registered at the provider (printable, no spaces)"]
+    if role and not OIDC_ROLE.fullmatch(role):
+        return [f"oidc_admin_role: {role} — must be one role name (no spaces or commas), or empty"]
+    return []
+
+
+def problems(answers: Mapping[str, str], catalog: Mapping, budget: ModuleType) -> list[str]:
+    """Every problem with the answers, one `key: value — why` line each, in prompt order. `catalog` and
+    `budget` (load_catalog, load_gpu_budget) come from the template being baked."""
     found, bad_keys = [], set()
     for key in boolean_answers(catalog):
         if not isinstance(answers.get(key), bool):
@@ -359,6 +431,9 @@ def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
             bad_keys.add(key)
     found += lb_problems(answers, catalog)
     found += csi_driver_problems(answers)
+    found += sso_problems(answers)
     if not bad_keys & {*GPU_BUDGET_INPUTS, *boolean_answers(catalog)}:
         found += gpu_problems(answers, catalog)
+    if not bad_keys & {*GPU_MEMORY_INPUTS, *boolean_answers(catalog)}:
+        found += gpu_memory_problems(answers, catalog, budget)
     return found

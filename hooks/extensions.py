@@ -19,6 +19,9 @@ answers switch on, decided once in hooks/answers.py for every file.
 
 `litellm_model(name)`: how LiteLLM routes an Ollama model (chat or embedding), hooks/models.py.
 
+`gpu_plan` and `gpu_settings` (each taking the answers): the GPU memory budget with the runtime settings
+derived from it; `sso_provider`: the single sign-on provider's name. Decided once in hooks/answers.py.
+
 `lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
 inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
 """
@@ -33,19 +36,30 @@ from jinja2.ext import Extension
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answers import active_layers, deployed, load_catalog, node_selector, nth_pool_address  # noqa: E402
+from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, load_gpu_budget, node_selector, nth_pool_address, sso_provider  # noqa: E402
 from models import litellm_model  # noqa: E402
 
 CATALOG = Path("catalog") / "services.yaml"
+GPU_BUDGET = Path("tools") / "gpu_budget.py"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
 
 
-def catalog() -> dict:
+def project_file(relative: Path) -> Path:
+    """A file of the project template being rendered (see the module docstring for where that is)."""
     here = Path.cwd()
-    for candidate in (here / CATALOG, here / PROJECT_TEMPLATE / CATALOG):
+    for candidate in (here / relative, here / PROJECT_TEMPLATE / relative):
         if candidate.is_file():
-            return load_catalog(candidate)
-    raise FileNotFoundError(f"no {CATALOG} below {here}: catalog() is for rendering the ai-gitops template")
+            return candidate
+    raise FileNotFoundError(f"no {relative} below {here}: the extension is for rendering the ai-gitops template")
+
+
+def catalog() -> dict:
+    return load_catalog(project_file(CATALOG))
+
+
+def gpu_budget():
+    """tools/gpu_budget.py of the template being rendered."""
+    return load_gpu_budget(project_file(GPU_BUDGET))
 
 
 def deployed_services(answers: dict) -> dict[str, dict]:
@@ -74,6 +88,11 @@ def public_url(answers: dict, name: str) -> str:
     return ""
 
 
+def with_budget(derive):
+    """A GPU budget derivation of hooks/answers.py with this template's catalog and budget rule filled in."""
+    return lambda answers: derive(answers, catalog(), gpu_budget())
+
+
 class TemplateGlobals(Extension):
     def __init__(self, environment):
         super().__init__(environment)
@@ -84,5 +103,8 @@ class TemplateGlobals(Extension):
         environment.globals["layers"] = active_layers
         environment.globals["litellm_model"] = litellm_model
         environment.globals["public_url"] = public_url
+        environment.globals["gpu_plan"] = with_budget(gpu_plan)
+        environment.globals["gpu_settings"] = with_budget(gpu_settings)
+        environment.globals["sso_provider"] = sso_provider
         environment.filters["lb_pool_ip"] = nth_pool_address
         environment.filters["node_selector"] = node_selector

@@ -12,7 +12,7 @@ from pathlib import Path
 TEMPLATE_ROOT = Path({{ template_root | tojson }})
 sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
 
-from answers import CATALOG_PATH, load_catalog, problems  # noqa: E402
+from answers import CATALOG_PATH, GPU_BUDGET_PATH, load_catalog, load_gpu_budget, problems  # noqa: E402
 from bake import occupied, remove_template_copy  # noqa: E402
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
@@ -51,7 +51,7 @@ def check() -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
-    found = problems(ANSWERS, load_catalog(TEMPLATE_ROOT / CATALOG_PATH))
+    found = problems(ANSWERS, load_catalog(TEMPLATE_ROOT / CATALOG_PATH), load_gpu_budget(TEMPLATE_ROOT / GPU_BUDGET_PATH))
     for line in found:
         print(line, file=sys.stderr)
     if found:

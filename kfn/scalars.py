@@ -70,7 +70,8 @@ def tag_text(tag: str) -> str:
     return tag if tag.startswith("!") else f"!<{tag}>"
 
 # Strings any YAML 1.1 or 1.2 reader might take for something else; the
-# emitter quotes them (rule 10). Loose on purpose: quoting too much is harmless.
+# emitter quotes them (rule 10). Loose on purpose: quoting too much is harmless. A new
+# branch must keep to _NUMBER_START (string() skips the regex for other long strings).
 AMBIGUOUS = re.compile(
     r"""(?:y|yes|n|no|true|false|on|off|null|~|<<|=
         |[-+]?[._]*[0-9][0-9_:.]*(?:[eE][-+_]*[0-9_]+)?
@@ -81,6 +82,9 @@ AMBIGUOUS = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _UNSAFE_START = frozenset("!&*{}[]|>'\"%@`#,")
+# AMBIGUOUS's words are at most 5 characters; its numbers and dates start with one of these.
+# Testing that first spares most strings (names, paths, images) the regex.
+_NUMBER_START = frozenset("+-._0123456789")
 # Everything outside YAML 1.2's printable set (C0 but tab, DEL, C1, surrogates, U+FFFE/FFFF),
 # plus tab and what YAML 1.1 readers take for a line break (NEL, U+2028/2029) or a BOM.
 _SPECIAL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff\t]")
@@ -109,7 +113,8 @@ def string(s: str) -> str:
     """How a one-line string is written: plain when unambiguous, else double-quoted."""
     out = quote_memo.get(s)
     if out is None:
-        out = _quoted(s) if not s or AMBIGUOUS.match(s) or not _plain_safe(s) else s
+        ambiguous = (len(s) <= 5 or s[0] in _NUMBER_START) and AMBIGUOUS.match(s)  # the gate: see _NUMBER_START
+        out = _quoted(s) if not s or ambiguous or not _plain_safe(s) else s
         if len(quote_memo) < 100_000 and len(out) <= MAX_SIMPLE_KEY:
             quote_memo[s] = out
     return out

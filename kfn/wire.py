@@ -98,11 +98,6 @@ def _ends_in_a_block_scalar(chunk: str) -> bool:
     return not chunk.endswith("\n") and ("|" in chunk or ">" in chunk)
 
 
-def _splittable(text: str) -> bool:
-    """No directives or document markers (one literal-led search: a quarter of three substring tests)."""
-    return not (text.startswith(("%", "---", "...")) or re.search(r"\n(?:%|---|\.\.\.)", text))
-
-
 def normalized(text: str) -> str:
     """Line breaks as LF and no byte-order mark: what a YAML reader sees, so the splitter sees it too."""
     if text.startswith("\ufeff"):
@@ -204,7 +199,7 @@ def read_resource_list(text: str, exact_if: Callable[[str, Any], bool] | None = 
     """Parse a KRM ResourceList; ``exact_if(text, item)`` marks items that will be edited."""
     text = normalized(text)
     body = _strip_doc_start(text)
-    cut = _cut_resource_list(body, exact_if) if _splittable(body) else None
+    cut = _cut_resource_list(body, exact_if)
     if cut is None:
         doc = parse(body, exact=True)
         _check_resource_list(doc)
@@ -218,7 +213,7 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
     items_at = None
     for i, m in enumerate(tops):
         key = _SIMPLE_KEY.match(m.group(1))
-        if key is None:
+        if key is None:  # also every directive ("%") and document marker ("---", "..."): not one block document
             return None
         if key.group(2) == "items":
             inline = (key.group(3) or "").split("#")[0].strip()

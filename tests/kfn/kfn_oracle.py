@@ -41,12 +41,9 @@ CLASSES = ("models", "data", "cache")
 
 
 def _table(heading: str) -> list[list[str]]:
-    """The rows (cells without enclosing backquotes) of the first table after ``heading`` (a heading, or
-    the start of a table's header row)."""
+    """The rows (cells without backquotes) of the first table after ``heading``."""
     text = README.read_text().split(heading, 1)[1]
     rows = []
-    if heading.startswith("|"):  # the header row given: the table goes on at the next line
-        text, rows = text.split("\n", 1)[1], [[]]
     for line in text.split("\n"):
         if line.startswith("|"):
             cells = [c.strip().strip("`") for c in line.strip("|").split("|")]
@@ -68,9 +65,9 @@ def vendor_defaults() -> dict[str, dict]:
 
 
 def probe_profiles() -> dict[str, dict]:
-    """The deprecated built-in profiles: name -> {port, protocol, startup, liveness, readiness} ("Probe profiles")."""
+    """profile -> {port, protocol, startup, liveness, readiness (path, failureThreshold)} from the deprecated built-ins."""
     out = {}
-    for name, port, startup, liveness, readiness, budget in _table("| built-in (deprecated) |"):
+    for name, port, startup, liveness, readiness, budget in _table("#### Deprecated built-in profiles"):
         if not port.isdigit():
             continue  # the generic forms
         minutes = int(re.match(r"(\d+) min", budget).group(1))
@@ -88,9 +85,8 @@ def _spec(path: str | None, threshold: int) -> dict:
 
 
 def tier_defaults() -> dict[str, str]:
-    """The deprecated tiers of data classes spec.backup.tiers leaves unset ("unset: `GFS` / `GFS` / `Daily`")."""
     row = next(r for r in _table("## Configuration reference") if r[0].startswith("spec.backup.tiers"))
-    return dict(zip(CLASSES, re.findall(r"`(\w+)`", "`" + row[1] + "`")))
+    return dict(zip(CLASSES, re.findall(r"`(\w+)`", row[1])))
 
 
 VENDORS = vendor_defaults()
@@ -107,28 +103,23 @@ def model_config(spec: dict) -> dict:
     vendor = gpu.get("vendor", "nvidia")
     resource = gpu.get("resource") or VENDORS[vendor]["resources"][0]
     profiles = copy.deepcopy(PROFILES)
-    warnings = 0  # "deprecated form in the config"
+    config_warnings = 0
     for name, override in spec.get("probes", {}).items():
-        fresh = {"port": override.get("port"), "protocol": "http", "startup": _spec("/", 30), "liveness": _spec("/", 3), "readiness": _spec("/", 3)}
-        base = profiles.get(name, fresh)
-        before = copy.deepcopy(base)
-        base["port"] = override.get("port", base["port"])
-        base["protocol"] = override.get("protocol", base["protocol"])
-        for kind in ("startup", "liveness", "readiness"):
-            base[kind].update(override.get(kind, {}))
-            fresh[kind].update(override.get(kind, {}))
-        fresh.update({k: override[k] for k in ("port", "protocol") if k in override})
-        warnings += name in PROFILES and base != fresh  # takes fields from the built-in profile
-        warnings += base["protocol"] == "tcp" and sum("path" in override.get(kind, {}) for kind in ("startup", "liveness", "readiness"))
-        profiles[name] = base
-        del before
+        profiles[name] = _override(override, profiles.get(name))
+        # README checks table: an entry that takes fields from a built-in, and a path on a TCP profile.
+        if name in PROFILES and ("port" not in override or _override(override, None) != profiles[name]):
+            config_warnings += 1
+        if profiles[name]["protocol"] == "tcp":
+            config_warnings += sum("path" in override.get(kind, {}) for kind in ("startup", "liveness", "readiness"))
+    selector_unset = "nodeSelector" not in gpu
     return {
-        "config warnings": warnings,
-        "default profiles": set(PROFILES) - set(spec.get("probes", {})),
-        "default tiers": set(CLASSES) - set(backup.get("tiers", {})),
-        "default selector": "nodeSelector" not in gpu and bool(VENDORS[vendor]["nodeSelector"]),  # AMD's is none
         "resource": resource,
-        "nodeSelector": gpu["nodeSelector"] if "nodeSelector" in gpu else VENDORS[vendor]["nodeSelector"],
+        # Configuration reference: unset is the (deprecated) vendor default, {} none.
+        "nodeSelector": VENDORS[vendor]["nodeSelector"] if selector_unset else gpu["nodeSelector"],
+        # What the deprecated defaults fill in, for the "deprecated default used" warnings.
+        "pending": {"profiles": set(PROFILES) - set(spec.get("probes", {})), "tiers": set(CLASSES) - set(backup.get("tiers", {})),
+                    "selector": selector_unset and bool(VENDORS[vendor]["nodeSelector"])},
+        "config_warnings": config_warnings,
         "tolerations": gpu.get("tolerations") or [{"key": resource, "operator": "Exists", "effect": "NoSchedule"}],
         "runtimeClassName": gpu.get("runtimeClassName", ""),
         "capacity": gpu.get("physical", 0) * gpu.get("timeSlicingReplicas", 1),
@@ -138,10 +129,21 @@ def model_config(spec: dict) -> dict:
     }
 
 
+def _override(override: dict, base: dict | None) -> dict:
+    """A spec.probes entry over a built-in profile (or over the defaults of the configuration reference)."""
+    base = copy.deepcopy(base) or {"port": override["port"], "protocol": "http",
+                                   "startup": _spec("/", 30), "liveness": _spec("/", 3), "readiness": _spec("/", 3)}
+    base["port"] = override.get("port", base["port"])
+    base["protocol"] = override.get("protocol", base["protocol"])
+    for kind in ("startup", "liveness", "readiness"):
+        base[kind].update(override.get(kind, {}))
+    return base
+
+
 def _pod(item: dict) -> dict | None:
-    spec = item.get("spec", {})
     if item["kind"] == "Pod":
-        return spec
+        return item.get("spec")
+    spec = item.get("spec", {})
     if item["kind"] == "CronJob":
         spec = spec.get("jobTemplate", {}).get("spec", {})
     return spec.get("template", {}).get("spec") if item["kind"] in WORKLOADS else None
@@ -237,8 +239,9 @@ def _classified(item: dict) -> list[tuple[dict, str]]:
     found = []
     for claim in item["spec"].get("volumeClaimTemplates", []):
         own = claim.get("metadata", {}).get("annotations", {}).get(CLASS)
-        if (outer if own is None else own) is not None:  # its own marker wins, an empty or unknown one too
-            found.append((claim, outer if own is None else own))
+        value = outer if own is None else own  # its own marker wins, an empty or unknown one too
+        if value is not None:
+            found.append((claim, value))
     return found
 
 
@@ -253,13 +256,14 @@ def _is_gpu(name: str, config: dict) -> bool:
 def findings(items: list[dict], config: dict) -> Counter:
     """(check, severity, resource name) of every finding of the README's checks table, on the edited items."""
     found: Counter = Counter()
-    found["deprecated form", "warning", "p"] += config["config warnings"]
     used, owners = 0, {}
-    profiles, tiers, selector = set(config["default profiles"]), set(config["default tiers"]), config["default selector"]
+    pending = copy.deepcopy(config["pending"])
+    found["deprecated", "warning", "p"] += config["config_warnings"]
     for item in items:
         if skipped(item):
             continue
         name, kind = item["metadata"]["name"], item["kind"]
+        found += deprecated_defaults_used(item, config, pending)
         if mistyped(item, config):
             found["wrong type", "error", name] += 1
         notes = item["metadata"].get("annotations", {})
@@ -271,17 +275,6 @@ def findings(items: list[dict], config: dict) -> Counter:
                 found["unknown marker", "error", name] += 1
         if CONTAINER in notes and pod is not None and _target(item, pod) is None:
             found["unknown marker", "error", name] += 1
-        # "deprecated default used": once per default, at the first item relying on it
-        if pod is not None and notes.get(PROBES) in profiles:
-            profiles.discard(notes[PROBES])
-            found["deprecated default", "warning", name] += 1
-        if pod is not None and selector and _gpu_count(notes.get(GPU, "")) is not None:
-            selector = False
-            found["deprecated default", "warning", name] += 1
-        for _, data_class in _classified(item):
-            if data_class in tiers:
-                tiers.discard(data_class)
-                found["deprecated default", "warning", name] += 1
         if CLASS in notes and kind not in ("PersistentVolumeClaim", "StatefulSet"):
             found["wrong kind", "warning", name] += 1
         else:
@@ -326,12 +319,31 @@ def findings(items: list[dict], config: dict) -> Counter:
     return +found  # without the zero counts
 
 
+def deprecated_defaults_used(item: dict, config: dict, pending: dict) -> Counter:
+    """README checks table, "deprecated default used": once per run and default, at the first item relying on it."""
+    found: Counter = Counter()
+    name, notes = item["metadata"]["name"], item["metadata"].get("annotations", {})
+    if _pod(item) is not None:
+        if notes.get(PROBES) in pending["profiles"]:
+            pending["profiles"].discard(notes[PROBES])
+            found["deprecated", "warning", name] += 1
+        if pending["selector"] and _gpu_count(notes.get(GPU, "")) is not None:
+            pending["selector"] = False
+            found["deprecated", "warning", name] += 1
+    for _, data_class in _classified(item):
+        if data_class in pending["tiers"]:
+            pending["tiers"].discard(data_class)
+            found["deprecated", "warning", name] += 1
+    return found
+
+
 # --- kfn's side -------------------------------------------------------------------------------
 
 _CHECKS = (
+    ("deprecated in kfn", "deprecated"), ("probes over TCP", "deprecated"),
     ("is ignored on a", "wrong kind"), ("bare \"gpu\"", "bare gpu"), ("GPU request", "requests"), ("emptyDir volume", "emptyDir"),
     ("backup label", "backup label"), ("GPU budget exceeded", "gpu budget"), ("LoadBalancer IP", "duplicate ip"),
-    ("left unchanged", "wrong type"), ("deprecated in kfn", "deprecated default"), ("ai-gitops.dev/", "unknown marker"),
+    ("left unchanged", "wrong type"), ("ai-gitops.dev/", "unknown marker"),
 )
 
 
@@ -340,8 +352,6 @@ def kfn_findings(results: list[dict]) -> Counter:
     for r in results:
         message = str(r.get("message"))
         check = next((c for text, c in _CHECKS if text in message), message)
-        if (r.get("resourceRef") or {}).get("kind") == "AIPatches" and r.get("severity") == "warning":
-            check = "deprecated form"
         found[check, r.get("severity"), "*" if check == "gpu budget" else (r.get("resourceRef") or {}).get("name")] += 1
     return found
 
@@ -380,7 +390,7 @@ def _markers(rng: random.Random, containers: list[str], profiles: list[str]) -> 
     if rng.random() < 0.3:
         notes[CONTAINER] = rng.choice([*containers, "missing"])
     if rng.random() < 0.2:
-        notes[CLASS] = rng.choice(CLASSES + ("junk", ""))
+        notes[CLASS] = rng.choice(CLASSES + ("junk",))
     return notes
 
 
@@ -402,12 +412,12 @@ def workload(rng: random.Random, i: int, profiles: list[str]) -> dict:
     template = {"spec": pod}
     count = rng.randint(0, 3)
     spec: dict[str, Any] = {"template": template}
-    if kind == "Pod":
-        spec = pod
-    elif kind == "CronJob":
+    if kind == "CronJob":
         spec = {"schedule": "* * * * *", "jobTemplate": {"spec": {"parallelism": count, "template": template}}}
     elif kind == "Job":
         spec["parallelism"] = count
+    elif kind == "Pod":
+        spec = pod
     elif kind != "DaemonSet" and rng.random() < 0.8:
         spec["replicas"] = count
     if kind == "StatefulSet" and rng.random() < 0.7:
@@ -416,14 +426,14 @@ def workload(rng: random.Random, i: int, profiles: list[str]) -> dict:
     notes = _markers(rng, names, profiles)
     if notes:
         meta["annotations"] = notes
-    api = "batch/v1" if kind in ("Job", "CronJob") else "v1" if kind == "Pod" else "apps/v1"
-    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec}
+    api_version = "batch/v1" if kind in ("Job", "CronJob") else "v1" if kind == "Pod" else "apps/v1"
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": spec}
 
 
 def _claim_template(rng: random.Random, n: int) -> dict:
     meta: dict[str, Any] = {"name": f"t{n}"}
     if rng.random() < 0.4:
-        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk", ""))}
+        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk",))}
     if rng.random() < 0.3:
         meta["labels"] = {"backup.velero.io/backup-tier": rng.choice(["GFS", "Daily"]), "tier": "GFS"}
     return {"metadata": meta, "spec": {"accessModes": ["ReadWriteOnce"]}}
@@ -432,7 +442,7 @@ def _claim_template(rng: random.Random, n: int) -> dict:
 def pvc(rng: random.Random, i: int) -> dict:
     meta: dict[str, Any] = {"name": f"p{i}"}
     if rng.random() < 0.8:
-        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk", ""))}
+        meta["annotations"] = {CLASS: rng.choice(CLASSES + ("junk",))}
     if rng.random() < 0.3:
         meta["labels"] = {rng.choice(["backup.velero.io/backup-tier", "tier"]): rng.choice(["GFS", "Daily", "Weekly"])}
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": {"accessModes": ["ReadWriteOnce"]}}
@@ -462,8 +472,8 @@ def config_spec(rng: random.Random) -> dict:
     gpu: dict[str, Any] = {"vendor": vendor}
     if rng.random() < 0.3:
         gpu["resource"] = rng.choice(VENDORS[vendor]["resources"])
-    if rng.random() < 0.6:
-        gpu["nodeSelector"] = rng.choice([{}, {"pool": "gpu", "zone": "x"}, {"nvidia.com/gpu.present": "true"}])
+    if rng.random() < 0.2:
+        gpu["nodeSelector"] = {"pool": "gpu", "zone": "x"}
     if rng.random() < 0.2:
         gpu["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
     if rng.random() < 0.2:
@@ -472,14 +482,11 @@ def config_spec(rng: random.Random) -> dict:
         gpu["physical"] = rng.randint(1, 4)
         gpu["timeSlicingReplicas"] = rng.randint(1, 3)
     spec["gpu"] = gpu
-    if rng.random() < 0.7:
+    if rng.random() < 0.4:
         spec["backup"] = {"label": rng.choice(["tier", "backup.velero.io/backup-tier"]), "tiers": {c: rng.choice(["GFS", "Daily", "Weekly"]) for c in rng.sample(CLASSES, rng.randint(0, 3))}}
-    if rng.random() < 0.6:
-        full = {kind: {"path": f"/{kind}", "periodSeconds": 7, "timeoutSeconds": 2, "failureThreshold": 4} for kind in ("startup", "liveness", "readiness")}
-        spec["probes"] = {name: {"port": 7000 + n, "protocol": "http", **full} for n, name in enumerate(rng.sample(list(PROFILES), rng.randint(0, 4)))}
-        if rng.random() < 0.4:  # a partial override of a built-in: deprecated form
-            spec["probes"][rng.choice(list(PROFILES))] = rng.choice([{"port": 7000, "readiness": {"path": "/ready", "failureThreshold": 5}}, {"startup": {"failureThreshold": 9}}])
-        spec["probes"]["mine"] = {"port": 9000, "protocol": rng.choice(["http", "tcp"]), "startup": rng.choice([{"periodSeconds": 3}, {"path": "/s"}])}
+    if rng.random() < 0.3:
+        spec["probes"] = {rng.choice(list(PROFILES)): {"port": 7000, "readiness": {"path": "/ready", "failureThreshold": 5}},
+                          "mine": {"port": 9000, "protocol": rng.choice(["http", "tcp"]), "startup": {"periodSeconds": 3}}}
     return spec
 
 

@@ -79,3 +79,21 @@ def documents(stream: str) -> dict[tuple[str, str], str]:
         if kind and name:
             out[(kind.group(1), name.group(1))] = doc
     return out
+
+
+# A kfn 0.1 config and marker: the whisper profile (renamed faster-whisper) with an override of its
+# startup budget, and a stable-diffusion path override (the profile is TCP now).
+OLD_RELEASE = {
+    "whisper.yaml": ("ai-gitops.dev/probes: faster-whisper", "ai-gitops.dev/probes: whisper"),
+    "aipatches.yaml": ("  probes:\n", "  probes:\n    whisper:\n      startup: {failureThreshold: 180}\n"
+                                      "    stable-diffusion:\n      startup: {path: /internal/ping}\n"),
+}
+
+
+def old_release_package(tmp_path: Path) -> Path:
+    package = copy_example(tmp_path / "ai")
+    for name, (old, new) in OLD_RELEASE.items():
+        text = (package / name).read_text()
+        assert old in text, name
+        (package / name).write_text(text.replace(old, new, 1))
+    return package

@@ -6,7 +6,8 @@ first written; ``core.process`` against patching every item and then
 ``checks.run``. Inputs: every golden case, the benchmark's workloads, and random
 ResourceLists from the fuzzer's generator under each of its configs. And
 ``Draft.own`` (one walk) against checking the path first and then walking it
-again, on random trees and paths.
+again, on random trees and paths. ``scalars.string``'s gate before its
+ambiguity regex against the regex alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 import yaml_rs
 
 from bench.workload import resource_list as bench_resource_list
-from kfn import checks, core, selectors, yamlio
+from kfn import checks, core, scalars, selectors, yamlio
 from kfn.config import Config, parse_config
 from kfn.draft import Draft, FieldTypeError
 from kfn.errors import ConfigError
@@ -97,7 +98,7 @@ def test_one_pass_matches_every_check_on_its_own_on_all_golden_items_at_once() -
         assert_same(items, config)
 
 
-@pytest.mark.parametrize("workload", ["mixed", "all-edited"])
+@pytest.mark.parametrize("workload", ["realistic", "mixed", "all-edited"])
 def test_one_pass_matches_every_check_on_its_own_on_the_bench_workloads(workload: str) -> None:
     items = yaml_rs.loads(bench_resource_list(60, workload=workload))["items"]
     for config in (Config(), BUDGET):
@@ -225,3 +226,14 @@ def test_draft_child_steps_match_whole_paths() -> None:
         assert parent == fast.own(*at)
         assert _shape(fast.root, fast._owned) == _shape(plain.root, plain._owned)
         assert item == before
+
+
+def test_string_gate_keeps_every_ambiguous_string() -> None:
+    """Strings ``AMBIGUOUS`` matches pass the length/first-character gate, whatever their case or length."""
+    rng = random.Random(7)
+    pieces = ["y", "Yes", "nO", "TRUE", "fAlSe", "On", "OFF", "nuLL", "~", "<<", "=", "0", "-1", "+.5", "1_0", "1e3", "0x1F", "0O17",
+              "0b1", ".inf", "-.NaN", "_1", "._2", "1e_3", "2024-01-02", "2024-1-2T10:00", "1:20", "a", "\u017f", "\u212a", "s", "-", ".", " ", "x y"]
+    for _ in range(20000):
+        s = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 3)))
+        gated = (len(s) <= 5 or s[0] in scalars._NUMBER_START) and scalars.AMBIGUOUS.match(s)
+        assert bool(gated) == bool(scalars.AMBIGUOUS.match(s)), s

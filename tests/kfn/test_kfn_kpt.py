@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kfn_testing import copy_example, has_alias, run, snapshot, tool
+from kfn_testing import copy_example, has_alias, old_release_package, run, snapshot, tool
 
 UNTOUCHED = ("settings.yaml", "webui-secret.sops.yaml", "Kptfile", "kustomization.yaml", "aipatches.yaml")
 
@@ -145,3 +145,15 @@ def test_render_with_yaml_traps_keeps_untouched_files_and_is_stable(tmp_path: Pa
     assert not any(has_alias(text) for name, text in first.items() if name in TRAPS)
     kpt("render", str(package), "--allow-exec")
     assert snapshot(package) == first
+
+
+def test_an_old_release_config_keeps_working_with_warnings_naming_the_replacements(tmp_path: Path) -> None:
+    """kpt passes (the warnings are results, not errors), applies kfn 0.1's whisper probes and shows why."""
+    package = old_release_package(tmp_path)
+    shown = kpt(*eval_args(package))
+    statefulset = next(yaml.safe_load_all((package / "whisper.yaml").read_text()))
+    startup = statefulset["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert startup["httpGet"] == {"path": "/docs", "port": 9000} and startup["failureThreshold"] == 180
+    assert 'spec.probes.whisper: takes what it does not set from the built-in profile "whisper" ("whisper" is renamed "faster-whisper")' in shown
+    assert 'the built-in "stable-diffusion" profile probes over TCP since kfn 0.2.0' in shown
+    assert "[error]" not in shown.lower() and "error:" not in shown.lower(), shown

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kfn_testing import PLUGIN_HOME, ROOT, copy_example, documents, has_alias, run, tool
+from kfn_testing import PLUGIN_HOME, ROOT, copy_example, documents, has_alias, old_release_package, run, tool
 
 PATCHED = {("Deployment", "ollama"), ("Deployment", "open-webui"), ("StatefulSet", "whisper"),
            ("PersistentVolumeClaim", "ollama-models"), ("PersistentVolumeClaim", "open-webui-data")}
@@ -96,3 +96,10 @@ def test_plugin_runs_from_a_plain_copy_with_only_pyyaml(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "nvidia.com/gpu: 1" in done.stdout
     assert len(list(yaml.safe_load_all(done.stdout))) == 3
+
+
+def test_an_old_release_config_still_builds(tmp_path: Path) -> None:
+    """kubectl kustomize shows a plugin's stderr only on failure: the 0.1 whisper config must not fail."""
+    overlay = old_release_package(tmp_path)
+    whisper = yaml.safe_load(documents(build(overlay))[("StatefulSet", "whisper")])
+    assert whisper["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"] == {"path": "/docs", "port": 9000}

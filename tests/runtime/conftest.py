@@ -27,11 +27,12 @@ from pods import LOOPBACK, Pod, RenderedRepo
 import stubs
 from tooling import ROOT, TEMPLATE, VENV
 
-# The matrix: the default answers; Qdrant and LiteLLM on; HTTPS through a Gateway.
+# The matrix: the default answers; Qdrant and LiteLLM on; HTTPS through a Gateway with single sign-on.
 BAKES: dict[str, dict[str, str]] = {
     "default": {},
     "extras": {"enable_qdrant": "yes", "enable_litellm": "yes"},
-    "gateway": {"exposure": "gateway", "domain": "lab.example.org"},
+    # With single sign-on: the OIDC settings are checked like every other env name (the provider is never called).
+    "gateway": {"exposure": "gateway", "domain": "lab.example.org", "oidc_issuer_url": "https://id.lab.example.org/realms/lab", "oidc_admin_role": "ai-admin"},
 }
 DEFAULTS = json.loads((ROOT / "cookiecutter.json").read_text())
 

@@ -14,11 +14,13 @@ from template_repo import CASES, LB_ANNOTATIONS, Baked, deployed, run
 from tooling import VENV
 
 GATEWAY_CASES = ["intel-cilium-all-given", "none-metallb-all-given"]
+# Envoy Gateway on Cilium's LB IPAM: the Envoy Service outside the app namespace asks Cilium's pool.
+ENVOY_ON_CILIUM = {"lb_provider": "cilium", "gateway_class": "eg", "exposure": "gateway", "domain": "lab.example.org", "enable_gatus": "no"}
 
 
-@pytest.fixture(params=GATEWAY_CASES)
+@pytest.fixture(params=[*GATEWAY_CASES, "envoy-on-cilium"])
 def baked(request, bakery) -> Baked:
-    return bakery(request.param, **CASES[request.param])
+    return bakery(request.param, **(ENVOY_ON_CILIUM if request.param == "envoy-on-cilium" else CASES[request.param]))
 
 
 def test_one_https_listener_and_route_per_ui_with_a_cert_manager_certificate(baked):
@@ -69,13 +71,13 @@ def test_validate_checks_the_routes_against_the_gateway_api_schema(bakery, tmp_p
 # spec.infrastructure.annotations; spec.addresses would become externalIPs, which MetalLB ignores
 # (envoyproxy/gateway v1.9.0 internal/gatewayapi/translator.go buildIR, internal/infrastructure/kubernetes/
 # proxy/resource_provider.go).
-def gateway_service(gateway: dict, lb_provider: str) -> tuple[str, dict[str, str]]:
+def gateway_service(gateway: dict) -> tuple[str, dict[str, str]]:
     """(namespace, annotations) of the LoadBalancer Service the Gateway's implementation creates."""
     spec = gateway["spec"]
-    if lb_provider == "cilium":
+    if spec["gatewayClassName"] == "cilium":
         ips = [a["value"] for a in spec.get("addresses", []) if a["type"] == "IPAddress"]
         return gateway["metadata"]["namespace"], {LB_ANNOTATIONS["cilium"]: ",".join(ips)} if ips else {}
-    assert "addresses" not in spec, "Envoy Gateway turns spec.addresses into externalIPs, which MetalLB never announces"
+    assert "addresses" not in spec, "Envoy Gateway turns spec.addresses into externalIPs, which no LB pool announces"
     return "envoy-gateway-system", spec.get("infrastructure", {}).get("annotations", {})
 
 
@@ -98,8 +100,11 @@ def assigned_and_announced(baked: Baked, namespace: str, annotations: dict[str, 
                  and any(in_block(wanted, a) for a in d["spec"]["addresses"])]
         announced = {p for d in lb if d["kind"] == "L2Advertisement" for p in d["spec"]["ipAddressPools"]}
         return wanted if any(p["metadata"]["name"] in announced for p in pools) else None
-    service_labels = {"io.kubernetes.service.namespace": namespace}
-    selects = lambda d: d["spec"]["serviceSelector"]["matchLabels"].items() <= service_labels.items()
+    def selects(policy: dict) -> bool:  # metav1.LabelSelector over Cilium's namespace label of a Service
+        selector = policy["spec"]["serviceSelector"]
+        labels = {"io.kubernetes.service.namespace": namespace}
+        return selector.get("matchLabels", {}).items() <= labels.items() and all(
+            e["operator"] == "In" and labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", []))
     blocks = [b.get("cidr") or f"{b['start']}-{b['stop']}" for d in lb if d["kind"] == "CiliumLoadBalancerIPPool" and selects(d) for b in d["spec"]["blocks"]]
     announced = any(d["kind"] == "CiliumL2AnnouncementPolicy" and d["spec"]["loadBalancerIPs"] and selects(d) for d in lb)
     return wanted if announced and any(in_block(wanted, b) for b in blocks) else None
@@ -107,7 +112,7 @@ def assigned_and_announced(baked: Baked, namespace: str, annotations: dict[str, 
 
 def test_the_gateways_address_is_assigned_and_announced(baked):
     gateway = {d["metadata"]["name"]: d for d in baked.rendered("gateway") if d["kind"] == "Gateway"}[baked.answers["namespace"]]
-    namespace, annotations = gateway_service(gateway, baked.answers["lb_provider"])
+    namespace, annotations = gateway_service(gateway)
     assert assigned_and_announced(baked, namespace, annotations) == baked.answers["open_webui_ip"]
 
 

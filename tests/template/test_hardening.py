@@ -11,8 +11,8 @@ from test_generated_repo import CASES
 # Images that run as root upstream (catalog/services.yaml run_as_user, with sources): runAsNonRoot would
 # stop them. speaches (1000), Qdrant's -unprivileged image (1000) and Gatus (65534) run as users.
 ROOT_IMAGES = {"ollama", "open-webui", "stable-diffusion", "litellm", "ollama-pull-models"}
-READ_ONLY_ROOT = {"ollama", "gatus", "faster-whisper-pull-model"}
-WRITES_TMP = {"ollama"}
+READ_ONLY_ROOT = {"ollama", "open-webui", "gatus", "faster-whisper-pull-model"}
+WRITES_TMP = {"ollama", "open-webui"}
 
 
 @pytest.fixture(params=["nvidia-cilium-all-generated", "amd-metallb-all-generated", "none-metallb-all-given"])

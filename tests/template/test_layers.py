@@ -18,7 +18,7 @@ from test_generated_repo import CASES
 
 ADDON_KINDS = {
     "lb": {"cilium": {"CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy"}, "metallb": {"IPAddressPool", "L2Advertisement"}},
-    "backup": {"Schedule"},
+    "backup": {"Schedule", "ConfigMap"},  # the ConfigMap: each tier's Velero resource policy
     "gpu": {"ConfigMap"},
     "netpol": {"cilium": {"CiliumNetworkPolicy"}, "metallb": {"NetworkPolicy"}},
     "gateway": {"Gateway", "HTTPRoute"},

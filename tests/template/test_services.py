@@ -77,6 +77,7 @@ def test_one_version_per_image_and_every_image_from_the_catalog():
 
 def test_rendered_images_are_the_catalogs(vendor_bake):
     catalogued = {run_["image"] for s in CATALOG.values() for run_ in s["images"].values()}
+    catalogued |= {job["image"] for s in CATALOG.values() for job in s.get("jobs", []) if "image" in job}  # a Job's own image
     for name, workload in workloads(vendor_bake).items():
         for c in workload["spec"]["template"]["spec"]["containers"]:
             assert c["image"] in catalogued, (name, c["image"])

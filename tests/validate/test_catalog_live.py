@@ -48,6 +48,9 @@ def test_render_overrides_an_image_a_manifest_sets(repo):
     repo.render()
     assert image_of(repo, f"{APPS}/deployment-ollama.yaml") == OLLAMA
     assert repo.validate().returncode == 0
+    build = repo.make("build")  # prints what make render writes
+    assert build.returncode == 0 and "# kubernetes/apps/production\n" in build.stdout
+    assert f"image: {OLLAMA}\n" in build.stdout and "ollama/ollama:0.1.0" not in build.stdout
 
 
 def test_claim_sizes_come_from_the_catalog_and_the_answers_it_names(repo):

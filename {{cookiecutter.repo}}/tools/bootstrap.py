@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import subprocess
@@ -20,11 +21,23 @@ from tools.sops_files import AGE_KEY, CRUFT, ROOT, SopsError, is_encrypted, new_
 
 PLACEHOLDER = re.compile(r"<random:(hex|urlsafe):([0-9]+)>")
 RANDOM_TEXT: dict[str, Callable[[int], str]] = {"hex": secrets.token_hex, "urlsafe": secrets.token_urlsafe}
+# A value only the user knows (an OIDC client secret): from the bake's environment, never a file or argv.
+FROM_ENVIRONMENT = re.compile(r"<env:([A-Z][A-Z0-9_]*)>")
+UNSET = "unset-replace-with-make-secret-edit"
 
 
-def fill_placeholders(value: str) -> str:
-    """Replace every <random:hex|urlsafe:N> with text made from N fresh random bytes."""
-    return PLACEHOLDER.sub(lambda m: RANDOM_TEXT[m.group(1)](int(m.group(2))), value)
+def fill_placeholders(value: str, unset: list[str]) -> str:
+    """Replace every <random:hex|urlsafe:N> with text made from N fresh random bytes, and every <env:NAME>
+    with that environment variable (UNSET, and NAME added to `unset`, when it is not set)."""
+    value = PLACEHOLDER.sub(lambda m: RANDOM_TEXT[m.group(1)](int(m.group(2))), value)
+
+    def from_environment(match: re.Match[str]) -> str:
+        if os.environ.get(match.group(1)):
+            return os.environ[match.group(1)]
+        unset.append(match.group(1))
+        return UNSET
+
+    return FROM_ENVIRONMENT.sub(from_environment, value)
 
 
 def choose_recipient(answers: dict, messages: list[str]) -> str:
@@ -52,14 +65,16 @@ def record(record_: dict, recipient: str, template: str, commit: str) -> None:
     CRUFT.write_text(json.dumps(record_, indent=4) + "\n")
 
 
-def encrypt_recipes() -> None:
+def encrypt_recipes(messages: list[str]) -> None:
     """Each plaintext *.sops.yaml is a recipe without values: fill it in memory, encrypt through stdin."""
     for path in secret_files():
         if is_encrypted(path):
             continue
         document = yaml.safe_load(path.read_text())
-        document["stringData"] = {k: fill_placeholders(str(v)) for k, v in sorted((document.get("stringData") or {}).items())}
+        unset: list[str] = []
+        document["stringData"] = {k: fill_placeholders(str(v), unset) for k, v in sorted((document.get("stringData") or {}).items())}
         relative = str(path.relative_to(ROOT))
+        messages.extend(f"{name} was not set: replace {UNSET} with `make secret-edit FILE={relative}`" for name in unset)
         args = ["encrypt", "--filename-override", relative, "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"]
         ciphertext = run_sops(args, stdin=yaml.safe_dump(document, sort_keys=False))
         staging = path.with_name(f".{path.name}.tmp")
@@ -109,7 +124,7 @@ def bootstrap(template: str, template_commit: str) -> list[str]:
     recipient = choose_recipient(answers, messages)
     write_sops_config(recipient)
     record(record_, recipient, template, template_commit)
-    encrypt_recipes()
+    encrypt_recipes(messages)
     messages.append(render(answers["cluster_name"]))
     messages.append(commit(answers["git_branch"]))
     return messages

@@ -48,13 +48,23 @@ class Catalog:
             raise CatalogError(f"{CATALOG}: services.{service}.images.{self.vendor}.image: {image!r} is not an image reference")
         return image
 
-    def image_for(self, service: str, m: Manifest) -> tuple[str, str]:
-        """(image, the catalog key that sets it) for the containers of ``m``, a workload of ``service``: a
-        Job's own `image` where its `jobs` entry has one (a small tool image), else the service's image."""
+    def own_job(self, service: str, m: Manifest) -> tuple[int, dict] | None:
+        """(index, entry) of the `jobs` entry of ``service`` that names the Job ``m`` and its own image."""
         for i, job in enumerate(self.services[service].get("jobs") or []):
             if m.kind in JOBS and job.get("name") == m.name and job.get("image"):
-                return str(job["image"]), f"services.{service}.jobs[{i}].image"
-        return self.image(service), f"services.{service}.images.{self.vendor}.image"
+                return i, job
+        return None
+
+    def image_key(self, service: str, m: Manifest) -> str:
+        """The catalog key that sets the image of ``m``, a workload of ``service``: a Job's own `image`
+        where its `jobs` entry has one (a small tool image), else the service's image for this vendor."""
+        own = self.own_job(service, m)
+        return f"services.{service}.jobs[{own[0]}].image" if own else f"services.{service}.images.{self.vendor}.image"
+
+    def image_for(self, service: str, m: Manifest) -> tuple[str, str]:
+        """(image, the catalog key that sets it) for the containers of ``m``, a workload of ``service``."""
+        own = self.own_job(service, m)
+        return (str(own[1]["image"]) if own else self.image(service)), self.image_key(service, m)
 
     def owner(self, m: Manifest) -> str | None:
         """The catalogued service a workload belongs to: its Deployment (named after it) or one of its `jobs`."""

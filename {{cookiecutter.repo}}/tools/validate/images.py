@@ -49,7 +49,7 @@ def check(applied: list[Manifest], services: Catalog | CatalogError) -> list[Pro
     check says why). A catalogued service's image is fixed in the catalog, which `make render` applies."""
     catalog = services if isinstance(services, Catalog) else None
     known_moving = catalog.unpinned_images() if catalog else set()
-    keys = {(m.identity, path): catalog.image_for(service, m)[1] for m, service, path, _ in catalog.containers(applied)} if catalog else {}
+    keys = {(m.identity, path): catalog.image_key(service, m) for m, service, path, _ in catalog.containers(applied)} if catalog else {}
     out = []
     for m in applied:
         for path, container in api.all_containers(m.doc):

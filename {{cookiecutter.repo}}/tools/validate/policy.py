@@ -253,6 +253,9 @@ KFN_FIXES = (
     ("GPU request", "put GPUs in limits only, or make the request equal the limit"),
     ("emptyDir", "mount a PersistentVolumeClaim at the model path"),
     ("backup label", "drop the explicit backup label: kfn sets it from the data class"),
+    # Warnings: kfn keeps a deprecated default working for one more release (kfn/README.md, "Compatibility").
+    ("deprecated in kfn", "name it in the AIPatches config (the message says what to write), then `make render`"),
+    ("is ignored on a", "move the marker to a kind it applies to, or drop it"),
 )
 KFN_FIX_OTHERWISE = "use a marker value kfn knows (see kfn/README.md) and run `make render`"
 
@@ -282,20 +285,25 @@ def kfn_fix(message: str) -> str:
     return next((fix for topic, fix in KFN_FIXES if topic in message), KFN_FIX_OTHERWISE)
 
 
-def kfn_problems(applied: list[Manifest], config: api.Config) -> list[Problem]:
-    """kfn's own checks (``kfn.api.run_checks``) over one cluster's whole applied tree; errors only."""
+def kfn_problems(applied: list[Manifest], config: api.Config, configs: tuple[Manifest, ...] = ()) -> list[Problem]:
+    """kfn's own checks (``kfn.api.run_checks``) over one cluster's whole applied tree: errors, and warnings
+    (`make render` cannot show them: kustomize prints a plugin's stderr only when the build fails).
+
+    ``configs``: the AIPatches sources, where a warning about the config itself points.
+    """
     by_ref: dict[tuple[str, str, str], Manifest] = {}
-    for m in applied:
+    for m in [*applied, *configs]:
         by_ref.setdefault((m.kind, m.namespace, m.name), m)
     out = []
     for found in api.run_checks([m.doc for m in applied], config):
-        if found.get("severity") != "error":
+        severity = found.get("severity")
+        if severity not in ("error", "warning"):
             continue
         ref = found.get("resourceRef", {})
         m = by_ref.get((ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", "")))
         file, ident = (m.file, m.ident) if m else ("-", f"{ref.get('kind')}/{ref.get('name')}")
         field = (found.get("field") or {}).get("path", "-")
-        out.append(Problem(file, ident, field, found["message"], kfn_fix(found["message"]), STAGE))
+        out.append(Problem(file, ident, field, found["message"], kfn_fix(found["message"]), STAGE, severity=severity))
     return out
 
 
@@ -304,7 +312,7 @@ def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest]
     for cluster, applied in sorted(applied_by_cluster.items()):
         config, problems = cluster_config(sources, cluster)
         out.extend(problems)
-        out.extend(kfn_problems(applied, config))
+        out.extend(kfn_problems(applied, config, tuple(m for m in sources if is_config(m))))
         out.extend(check_addresses(applied))
         out.extend(velero.check(applied, config.backup.label))
         out.extend(check_network_policies(applied))

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, TextIO
 
-from tools.validate import catalog, drift, flux, images, origin, policy, schema, secrets
+from tools.validate import budget, catalog, drift, flux, images, origin, policy, schema, secrets
 from tools.validate.problems import Problem
 from tools.manifests import RENDERED, Manifest
 from tools.validate.repo import Repo
@@ -50,7 +50,7 @@ class Context:
 
 def policy_stage(c: Context) -> list[Problem]:
     services = catalog.load(c.repo.root)
-    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services)
+    return policy.check(c.applied_by_cluster(), c.sources(), services) + images.check(c.applied(), services) + budget.check(services, c.applied())
 
 
 CHECKS: dict[str, Callable[[Context], list[Problem]]] = {
@@ -99,7 +99,10 @@ def validate(root: Path, kubernetes_version: str, stages: list[str], age_key: Pa
 
     def progress(i: int, stage: str, problems: list[Problem], elapsed: float) -> None:
         if tty:
-            out.write(f"[{i}/{len(stages)}] {stage}: {len(problems)} problem{'s' * (len(problems) != 1)} ({elapsed:.1f}s)\n")
+            errors = sum(p.is_error for p in problems)
+            warnings = len(problems) - errors
+            warned = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+            out.write(f"[{i}/{len(stages)}] {stage}: {errors} problem{'s' * (errors != 1)}{warned} ({elapsed:.1f}s)\n")
             out.flush()
 
     problems = run_stages(ctx, stages, progress)
