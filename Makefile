@@ -55,11 +55,12 @@ test-renovate: $(STAMP)
 
 # Random ResourceLists through kfn (both backends; every 10th also through the kfn command and kpt),
 # then the semantic oracle (kfn's output against a model of kfn/README.md) on as many valid cases.
-# `make test` runs a slice of each; e.g. make fuzz SEED=1 CASES=10000
-SEED  ?= 1
-CASES ?= 2000
+# `make test` runs a slice of each; e.g. make fuzz SEED=1 CASES=10000 (CLI_EVERY: every n-th case via kfn and kpt)
+SEED      ?= 1
+CASES     ?= 2000
+CLI_EVERY ?= 10
 fuzz: $(STAMP)
-	$(BIN)/python tests/kfn/kfn_fuzz.py --seed $(SEED) --cases $(CASES)
+	$(BIN)/python tests/kfn/kfn_fuzz.py --seed $(SEED) --cases $(CASES) --cli-every $(CLI_EVERY)
 	$(BIN)/python tests/kfn/kfn_oracle.py --seed $(SEED) --cases $(CASES)
 
 oracle: $(STAMP)

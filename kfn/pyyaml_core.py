@@ -36,12 +36,11 @@ class CoreResolver(BaseResolver):
 # Numbers as yaml-rs reads them, which is also how go-yaml v3 (kpt, kustomize) reads them: the core
 # schema's forms, plus underscores anywhere in the digits ("1_000"), a sign before a 0x/0o prefix, 0b
 # binary and upper-case prefixes. Both backends must give the same values for what kfn checks.
-_DIGITS = r"[0-9_]*[0-9][0-9_]*"
-_INT_FORMS = (
-    r"^[-+]?(?:%s|0[xX][0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*|0[oO][0-7_]*[0-7][0-7_]*|0[bB][01_]*[01][01_]*)$" % _DIGITS
-)
+# Each pattern has one way to match (a digit, then digits or underscores): no backtracking on long runs.
+_DIGITS = r"_*[0-9][0-9_]*"
+_INT_FORMS = r"^[-+]?(?:%s|0[xX]_*[0-9a-fA-F][0-9a-fA-F_]*|0[oO]_*[0-7][0-7_]*|0[bB]_*[01][01_]*)$" % _DIGITS
 _FLOAT_FORMS = (
-    r"^(?:[-+]?_*(?:\._*%s|%s(?:\.[0-9_]*)?)(?:[eE]_*[-+]?_*%s)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$" % (_DIGITS, _DIGITS, _DIGITS)
+    r"^(?:[-+]?(?:_*\.%s|%s(?:\.[0-9_]*)?)(?:[eE][-+]?%s)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$" % (_DIGITS, _DIGITS, _DIGITS)
 )
 _CORE = [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
@@ -67,7 +66,8 @@ def _int(text: str) -> int | None:
         return None
     else:
         value = int(text)
-    return None if _MAX_DIGITS and abs(value) >= 10**_MAX_DIGITS else value
+    # 8**d < 10**d: an int of at most 3*d bits is printable, and the exact bound is computed only past that.
+    return None if _MAX_DIGITS and value.bit_length() > 3 * _MAX_DIGITS and abs(value) >= 10**_MAX_DIGITS else value
 
 
 def _float(text: str) -> float:

@@ -92,6 +92,12 @@ def _only_comments(text: str) -> bool:
     return all(not line.strip() or line.lstrip().startswith("#") for line in text.split("\n"))
 
 
+def _ends_in_a_block_scalar(chunk: str) -> bool:
+    """A last item that may end inside a block scalar without a line break: written back with the line
+    break it needs, the scalar's value would change, so such input is parsed whole and re-emitted."""
+    return not chunk.endswith("\n") and ("|" in chunk or ">" in chunk)
+
+
 def normalized(text: str) -> str:
     """Line breaks as LF and no byte-order mark: what a YAML reader sees, so the splitter sees it too."""
     if text.startswith("\ufeff"):
@@ -223,6 +229,8 @@ def _cut_resource_list(body: str, exact_if: Callable[[str, Any], bool] | None) -
     if split is None:
         return None
     chunks, n = split
+    if chunks and _ends_in_a_block_scalar(chunks[-1]):
+        return None
     rest = text[1:start] + text[end:]
     header = parse(rest, exact="!" in rest)  # a tag (!!set) read as the whole-parse path reads it
     _check_resource_list(header)
@@ -291,7 +299,7 @@ def read_stream(text: str, exact_if: Callable[[str, Any], bool] | None = None) -
     """Parse a multi-document stream of resources (what kustomize hands a legacy plugin)."""
     text = normalized(text)
     chunks = None
-    if not re.search(r"\n(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", "\n" + text):
+    if not _ends_in_a_block_scalar(text) and not re.search(r"\n(?:%|---[ \t]*[^ \t#\n]|\.\.\.[ \t]*[^ \t#\n])", "\n" + text):
         chunks = [c for c in _cut_stream(text) if not _only_comments(c)]
         if _alone(chunks) is None:
             chunks = None

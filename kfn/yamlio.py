@@ -311,9 +311,19 @@ def _may_hold_a_huge_int(text: str) -> bool:
     return False
 
 
+def _tab_in_indentation(text: str) -> bool:
+    """A tab among a line's leading blanks: yaml-rs reads some that libyaml (and kpt's go-yaml) refuse."""
+    return "\t" in text and re.search(r"\n *\t", "\n" + text) is not None
+
+
+def _block_scalar_at_the_end(text: str) -> bool:
+    """Text ending without a line break, maybe inside a block scalar: yaml-rs then adds one to its value."""
+    return not text.endswith("\n") and ("|" in text[text.rfind("\n- ") + 1 :] or ">" in text[text.rfind("\n- ") + 1 :])
+
+
 def _parse_fast(text: str) -> Any:
-    if _has_empty_key(text) or _may_hold_a_huge_int(text):
-        return _parse_exact(text)  # see _has_empty_key and _may_hold_a_huge_int: the exact loader decides
+    if _has_empty_key(text) or _may_hold_a_huge_int(text) or _tab_in_indentation(text) or _block_scalar_at_the_end(text):
+        return _parse_exact(text)  # see each test: the exact loader decides
     native = _yaml_rs()
     try:
         # Duplicate keys are an error (the native default, as in ``yaml_rs.loads``).

@@ -7,12 +7,17 @@ closure: the output fed back with the same config is accepted and changes nothin
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import yaml_rs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kfn_fuzz
 from kfn_testing import GPU_ITEM, HEAD, run as run_tool, tool
-from kfn import krm, yamlio
-from kfn.errors import InputError
+from kfn import krm, legacy, pyyaml_core, yamlio
+from kfn.errors import InputError, type_name
 
 CONFIG_MAP = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: function-input\n  data:\n"
 
@@ -230,3 +235,46 @@ def test_an_ip_listed_twice_in_one_field_is_one_result(backend: str) -> None:
     )
     out, code = run(HEAD + services)
     assert code == 1 and out.count("LoadBalancer IP 10.0.0.1 is already used") == 1
+
+
+# --- numbers: both backends read the same value ---------------------------------------------------------
+
+NUMBERISH = st.text(alphabet="0123456789_.+-eExXoObBfF", min_size=1, max_size=10)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(NUMBERISH)
+def test_both_backends_read_a_number_like_plain_scalar_alike(token: str) -> None:
+    """yaml-rs (and go-yaml) read 1_000, 0b11, +0x1 as numbers: the exact loader must too."""
+    try:
+        fast = yaml_rs.loads(f"k: {token}\n", parse_datetime=False)["k"]
+    except yaml_rs.YAMLDecodeError:
+        return
+    exact = pyyaml_core.load(f"k: {token}\n")["k"]
+    assert type_name(fast) == type_name(exact) and (fast == exact or fast != fast and exact != exact), (token, fast, exact)
+
+
+def test_a_long_digit_run_that_is_no_number_is_read_quickly(backend: str) -> None:
+    """The number patterns once backtracked for seconds on 5 000 digits followed by a letter."""
+    started = time.perf_counter()
+    out, _ = run(HEAD + "- kind: A\n  metadata:\n    name: a\n  data:\n    n: " + HUGE + "x\n    m: " + HUGE + ".5x\n")
+    assert time.perf_counter() - started < 2 and HUGE + "x" in out
+
+
+# --- found by the 10 000-case run -----------------------------------------------------------------------
+
+
+def test_a_block_scalar_at_the_end_of_input_without_a_line_break_keeps_its_value(backend: str) -> None:
+    """Written back verbatim, the last item got a line break added: a clipped block scalar there changed."""
+    text = HEAD + "- kind: A\n  metadata:\n    name: a\n  data:\n    k: |\n      one\n      two"
+    out, _ = run(text)
+    assert yamlio.parse(text)["items"][0]["data"]["k"] == "one\ntwo" == yamlio.parse(out)["items"][0]["data"]["k"]
+    stream = "kind: A\nmetadata:\n  name: a\ndata:\n  k: |\n    one\n    two"
+    assert yamlio.parse(legacy.run(stream, str(kfn_fuzz.LEGACY_CONFIG))[0])["data"]["k"] == "one\ntwo"
+
+
+def test_a_tab_in_indentation_is_refused_by_both_backends(backend: str) -> None:
+    """yaml-rs read a tab-indented line that libyaml and kpt's go-yaml refuse: the exact loader decides."""
+    config = "functionConfig:\n  apiVersion: kfn.ai-gitops.dev/v1alpha1\n  kind: AIPatches\n  metadata:\n    \tname: p\n"
+    with pytest.raises(InputError, match="invalid YAML"):
+        krm.run(HEAD + GPU_ITEM + config)

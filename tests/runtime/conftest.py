@@ -47,6 +47,14 @@ OPEN_WEBUI_IMAGE_ENV = {
 LITELLM_IMAGE_ENV: dict[str, str] = {}
 
 
+STARTUPS: list[str] = []  # "bake server: seconds" for the closing summary (README's figures)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if STARTUPS:
+        terminalreporter.write_line("server starts (until the startup probe answered): " + ", ".join(STARTUPS))
+
+
 def deploys(bake: str, service: str) -> bool:
     flag = {"litellm": "enable_litellm", "qdrant": "enable_qdrant"}[service]
     return str(BAKES[bake].get(flag, DEFAULTS[flag])).lower() in ("yes", "true")
@@ -61,13 +69,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def loopback_only() -> None:
-    """Refuse to start a server anywhere but in a namespace that can reach loopback alone."""
+    """Refuse to start a server anywhere but in a namespace that can reach loopback alone (every runtime test
+    fails with this reason under a plain `pytest`)."""
     interfaces = [name for _, name in socket.if_nameindex()]
     if interfaces != ["lo"]:
-        pytest.exit(f"tests/runtime must run in a loopback-only network namespace (found {interfaces}): use `make test-runtime`", 2)
+        pytest.fail(f"tests/runtime must run in a loopback-only network namespace (found {interfaces}): use `make test-runtime`")
     missing = [f"{s.package} {s.version}" for s in SERVERS.values() if not s.installed()]
     if missing:
-        pytest.exit(f"not installed: {', '.join(missing)}: `make test-runtime` installs them first", 2)
+        pytest.fail(f"not installed: {', '.join(missing)}: `make test-runtime` installs them first")
 
 
 @dataclass
@@ -132,6 +141,7 @@ class Stack:
         port = str(pod.container["ports"][0]["containerPort"])
         pod.start([str(server.bin / "open-webui"), "serve", "--host", LOOPBACK, "--port", port], OPEN_WEBUI_IMAGE_ENV)
         self.startup_seconds["open-webui"] = pod.wait_until_started()
+        STARTUPS.append(f"{self.name} open-webui {self.startup_seconds['open-webui']:.0f} s")
 
     def sign_in(self) -> str:
         """The admin's token: the first account signed up is the admin (or, without auth, the default user)."""
@@ -199,10 +209,11 @@ def start(running: Stack) -> None:
         assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     if repo.has("Deployment", "litellm"):
         server = SERVERS["litellm"]
-        litellm = Pod(repo, "litellm", root / "litellm", image_paths=[server.venv])
+        litellm = Pod(repo, "litellm", root / "litellm")
         running.pods["litellm"] = litellm
         litellm.start([str(server.bin / "litellm"), *litellm.args], LITELLM_IMAGE_ENV)
         running.startup_seconds["litellm"] = litellm.wait_until_started()
-    running.pods["open-webui"] = Pod(repo, "open-webui", root / "open-webui", image_paths=[SERVERS["open-webui"].venv])
+        STARTUPS.append(f"{running.name} litellm {running.startup_seconds['litellm']:.0f} s")
+    running.pods["open-webui"] = Pod(repo, "open-webui", root / "open-webui")
     running.start_open_webui()
     running.admin_token = running.sign_in()

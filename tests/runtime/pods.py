@@ -3,19 +3,20 @@
 From `kubernetes/rendered/<cluster>/apps/` of a real bake this reads each container's env (Secret values
 decrypted with the repo's own age key, in memory only), args, ConfigMap files, volumes and probes; maps
 every in-cluster URL to 127.0.0.1 at the port the Service targets; gives each volume a directory, and
-emulates `readOnlyRootFilesystem: true` with a private mount namespace in which the server's installed
-files, its home and /tmp (unless an emptyDir is mounted there) are read-only.
+emulates `readOnlyRootFilesystem: true` with a private mount namespace in which the root filesystem is
+read-only and only the volumes (an emptyDir at /tmp among them) are writable.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -81,8 +82,6 @@ class Pod:
     repo: RenderedRepo
     name: str
     root: Path
-    # Paths of the image's files the process must not write when the root filesystem is read-only.
-    image_paths: list[Path] = field(default_factory=list)
     process: subprocess.Popen | None = None
 
     @property
@@ -137,6 +136,12 @@ class Pod:
                 return str(directory) + text[len(mount_path):]
         return text
 
+    def local_paths_in(self, text: str) -> str:
+        """A command line with every volume mount path in it replaced by that mount's directory here."""
+        for mount_path, directory in sorted(self.mounts.items(), key=lambda m: -len(m[0])):
+            text = re.sub(rf"{re.escape(mount_path)}(?=[/'\" ]|$)", str(directory), text)
+        return text
+
     @cached_property
     def env(self) -> dict[str, str]:
         """The container's env as the kubelet resolves it, URLs and paths mapped to this machine."""
@@ -162,7 +167,7 @@ class Pod:
         return f"http://{LOOPBACK}:{get['port']}{get['path']}"
 
     def start(self, command: list[str], image_env: dict[str, str], log_name: str = "server.log") -> None:
-        """Start the server: the image's env, then the manifest's; /tmp an emptyDir if the pod mounts one."""
+        """Start the server: the image's env, then the manifest's."""
         home = self.root / "home"
         home.mkdir(parents=True, exist_ok=True)
         tmp = self.mounts.get("/tmp") or self.root / "no-tmp"
@@ -170,12 +175,11 @@ class Pod:
         env = {"PATH": f"{Path(command[0]).parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "TMPDIR": "/tmp",
                **{k: self.local_path(v) for k, v in image_env.items()}, **self.env}
         if self.read_only_root:
-            # Only the volumes stay writable (their directories live outside /tmp, which is replaced here).
-            read_only = " ".join(f'"{p}"' for p in (*self.image_paths, home))
-            script = (f'set -e; mount --bind "{tmp}" /tmp; for p in {read_only}; do mount --bind "$p" "$p"; '
-                      'mount -o remount,bind,ro "$p" "$p"; done; '
-                      + ("" if "/tmp" in self.mounts else "mount -o remount,bind,ro /tmp /tmp; ")
-                      + 'exec "$@"')
+            # Like the kubelet: the whole root read-only, the volumes (and an emptyDir at /tmp) writable mounts.
+            volumes = " ".join(f'"{d}"' for m, d in self.mounts.items() if m != "/tmp")
+            script = (f'set -e; for v in {volumes}; do mount --bind "$v" "$v"; done; '
+                      + (f'mount --bind "{tmp}" /tmp; ' if "/tmp" in self.mounts else "")
+                      + 'mount -o remount,bind,ro /; exec "$@"')
             command = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", *command]
         else:
             env["TMPDIR"] = str(tmp)
@@ -209,6 +213,13 @@ class Pod:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def run_backup_hook(pod: Pod, path_dirs: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The pod's Velero pre-backup hook as Velero execs it in the container, its paths mapped to the volumes here."""
+    command = [pod.local_paths_in(arg) for arg in json.loads(pod.annotations["pre.hook.backup.velero.io/command"])]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={"PATH": ":".join([*path_dirs, "/usr/bin", "/bin"]), **env})
 
 
 def http_status(url: str, headers: dict[str, str] | None = None) -> int:

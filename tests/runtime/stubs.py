@@ -310,8 +310,9 @@ class QdrantStub(Stub):
     def refusal(self) -> Reply:
         return 401, {"status": {"error": "Must provide an API key or an Authorization bearer token"}}
 
-    def take_full_snapshot(self) -> str:
-        stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime())  # Qdrant's own format: one per second
+    def take_full_snapshot(self, stamp: str | None = None) -> str:
+        """What POST /snapshots leaves on disk; `stamp` (Qdrant's format, one per second) defaults to now."""
+        stamp = stamp or time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime())
         assert self.snapshots is not None
         for name in self.collections:
             directory = self.snapshots / name
