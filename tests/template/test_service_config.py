@@ -11,10 +11,13 @@ import yaml
 
 from template_repo import CATALOG, Baked, container
 from test_generated_repo import CASES
-from tooling import ROOT
+from tooling import ROOT, TEMPLATE
 
 sys.path.insert(0, str(ROOT / "hooks"))
-from models import is_embedding_model, litellm_model  # noqa: E402
+from answers import repo_models  # noqa: E402
+
+# The generated repo's tools/models.py owns the embedding rule and LiteLLM's routes (models as data).
+MODELS = repo_models(TEMPLATE / "{{cookiecutter.repo}}")
 
 ALL_ON = "nvidia-cilium-all-generated"
 GATEWAY = "intel-cilium-all-given"
@@ -34,13 +37,16 @@ def env(baked: Baked, name: str) -> dict[str, str]:
     ("all-minilm:22m", True), ("llama3.2:3b", False), ("qwen3:8b", False), ("gemma3", False),
 ])
 def test_an_ollama_model_is_an_embedding_model_by_its_name(name, embedding):
-    assert is_embedding_model(name) is embedding
-    assert litellm_model(name) == ({"model": f"ollama/{name}", "model_info": {"mode": "embedding"}} if embedding
-                                   else {"model": f"ollama_chat/{name}", "model_info": {}})
+    assert MODELS.is_embedding(name) is embedding
+    (entry,) = yaml.safe_load(MODELS.litellm_config(MODELS.Models(ollama=(name,), prune=False), "http://ollama:11434"))["model_list"]
+    assert entry["litellm_params"]["model"] == f"{'ollama' if embedding else 'ollama_chat'}/{name}"
+    assert entry.get("model_info") == ({"mode": "embedding"} if embedding else None)
 
 
 def test_litellm_serves_embedding_models_as_embeddings_and_uses_its_own_cost_map(all_on):
-    config = yaml.safe_load(all_on.of_kind("ConfigMap")["litellm-config"]["data"]["config.yaml"])
+    # configMapGenerator names it litellm-config-<content hash>, so a changed model list rolls the pod.
+    (generated,) = [m for name, m in all_on.of_kind("ConfigMap").items() if name.startswith("litellm-config-")]
+    config = yaml.safe_load(generated["data"]["config.yaml"])
     routes = {m["model_name"]: (m["litellm_params"]["model"], m.get("model_info")) for m in config["model_list"]}
     assert routes == {"llama3.2:3b": ("ollama_chat/llama3.2:3b", None),
                       "nomic-embed-text": ("ollama/nomic-embed-text", {"mode": "embedding"})}
