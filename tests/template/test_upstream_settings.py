@@ -8,6 +8,8 @@ unloaded the model after 300 s), so this is the check that catches it before a c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -29,11 +31,14 @@ def split_image(reference: str) -> tuple[str, str]:
 
 
 def settings(container: dict) -> tuple[set[str], set[str], set[str]]:
-    """(env names, flags, paths) a container gives its image; a shell script's words are the script's own."""
+    """(env names, flags, paths) a container gives its image; a shell script's words, and the variables
+    it expands ($PULL_MODELS in the Ollama pull Job), are the script's own."""
     argv = [str(word) for word in [*container.get("command", []), *container.get("args", [])]]
+    script_vars: set[str] = set()
     if argv[:1] and argv[0] in SHELLS:
+        script_vars = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", " ".join(argv)))
         argv = []
-    env = {e["name"] for e in container.get("env", [])}
+    env = {e["name"] for e in container.get("env", [])} - script_vars
     flags = {word.split("=", 1)[0] for word in argv if word.startswith("--")}
     paths = {m["mountPath"] for m in container.get("volumeMounts", [])}
     paths |= {str(e["value"]) for e in container.get("env", []) if str(e.get("value", "")).startswith("/")}
