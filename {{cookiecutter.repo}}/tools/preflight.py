@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from kfn import api
 from tools import manifests
 from tools.bootstrap import makefile_layers
 from tools.catalog import CatalogError, resource_vendor
@@ -24,9 +25,9 @@ from tools.catalog import load as load_catalog
 from tools.cluster import Cluster, Kubectl, Unreachable, meta
 from tools.manifests import Manifest
 from tools.sops_files import SopsError
+from tools.validate.policy import requested_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
-LB_ANNOTATIONS = ("lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips", "metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs")
 # Namespaces the add-ons' own installers create; the fix for a missing one is installing the add-on.
 INSTALLED_BY = {"velero": "Velero", "metallb-system": "MetalLB", "gpu-operator": "the NVIDIA GPU Operator"}
 # Where a namespace the repo creates itself is stood in for while it does not exist yet (see dry_run).
@@ -173,16 +174,8 @@ def lb_check(repo: Repo, cluster: Cluster) -> list[Missing]:
 def lb_ip_check(repo: Repo, cluster: Cluster) -> list[Missing]:
     """The LoadBalancer IPs this repo asks for, already held by a Service it does not own."""
     ours = {(m.namespace, m.name) for m in repo.all() if m.kind == "Service"}
-    wanted: dict[str, str] = {}
-    for m in repo.all():
-        annotations = meta(m.doc).get("annotations") or {}
-        for key in LB_ANNOTATIONS:
-            for ip in str(annotations.get(key, "")).split(","):
-                if ip.strip():
-                    wanted[ip.strip()] = f"{m.kind}/{m.name}"
-        if m.kind == "Gateway":
-            for address in (m.doc.get("spec") or {}).get("addresses") or []:
-                wanted[str(address.get("value"))] = f"Gateway/{m.name}"
+    # The addresses `make validate` holds to the pool: Services' and the Gateway's (either implementation).
+    wanted = {ip: m.ident for m in repo.all() for ip, _ in requested_addresses(m)}
     out = []
     for service in cluster.services:
         m = meta(service)
@@ -191,8 +184,7 @@ def lb_ip_check(repo: Repo, cluster: Cluster) -> list[Missing]:
             continue  # this repo's own Services, and those its Gateway's implementation creates for it
         spec, status = service.get("spec") or {}, service.get("status") or {}
         held = {i.get("ip") for i in (status.get("loadBalancer") or {}).get("ingress") or []}
-        held |= {spec.get("loadBalancerIP")} | set(spec.get("externalIPs") or [])
-        held |= {ip.strip() for key in LB_ANNOTATIONS for ip in str((m.get("annotations") or {}).get(key, "")).split(",")}
+        held |= set(spec.get("externalIPs") or []) | {ip for ip, _ in api.lb_ips(service)}  # annotations, loadBalancerIP
         for ip in sorted(held & set(wanted)):
             out.append(Missing("apps", f"{ip} ({wanted[ip]}) is already held by Service {m.get('namespace')}/{m.get('name')}", "pick a free address in lb_pool (docs/updating.md), or free it"))
     return out
