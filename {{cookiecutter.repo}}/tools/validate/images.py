@@ -16,6 +16,7 @@ import re
 from kfn import api
 from tools.manifests import Manifest
 from tools.catalog import CATALOG, Catalog, CatalogError
+from tools.validate.catalog import where
 from tools.validate.policy import STAGE
 from tools.validate.problems import Problem
 
@@ -58,9 +59,8 @@ def check(applied: list[Manifest], services: Catalog | CatalogError) -> list[Pro
             if not found:
                 continue
             severity = "warning" if image in known_moving and REFERENCE.fullmatch(str(image)) else "error"
-            *pod, field, _ = path
-            where = ".".join(map(str, pod)) + f".{field}[{container.get('name')}].image"
+            field = f"{where(path, container)}.image"
             key = keys.get((m.identity, path))
             what, fix = found if key is None else (found[0], f"{found[1]}: set {key} in {CATALOG}, then `make render`")
-            out.append(Problem(m.file, m.ident, where, what, fix, STAGE, severity=severity, source=CATALOG if key else ""))
+            out.append(Problem(m.file, m.ident, field, what, fix, STAGE, severity=severity, source=CATALOG if key else ""))
     return out
