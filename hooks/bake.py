@@ -1,5 +1,5 @@
-"""What the hooks do around cookiecutter's rendering: refuse a directory in use, prune what the answers
-switched off, copy kfn, provision the repo's tools and hand over to the repo's own `make bootstrap`.
+"""What the hooks do around cookiecutter's rendering: refuse a directory in use, copy kfn, provision the
+repo's tools and hand over to the repo's own `make bootstrap`, which writes the first cluster.
 
 Standard library and PyYAML only (cookiecutter installs both): the hooks run in cookiecutter's own
 interpreter, which has no pyrage, GitPython, sops or kubectl. Everything that needs those runs inside
@@ -12,13 +12,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
-
-from answers import active_layers
 
 # kfn ships its own demo data and tests; the generated repo only needs the code.
 KFN_EXCLUDED = ("testdata", "tests", "examples", "__pycache__", "*.pyc")
@@ -78,48 +74,6 @@ def run_tool(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
     return result.stdout
 
 
-# --- pruning: one source of truth for what a bake contains -------------------------------------
-
-
-def kustomization_entries(directory: Path) -> Iterator[Path]:
-    document = yaml.safe_load((directory / "kustomization.yaml").read_text()) or {}
-    for key in ("resources", "transformers", "generators", "components"):
-        for entry in document.get(key) or []:
-            yield (directory / entry).resolve()
-    for patch in document.get("patches") or []:  # inline patches have no path
-        if isinstance(patch, dict) and patch.get("path"):
-            yield (directory / patch["path"]).resolve()
-    for generator in (document.get("configMapGenerator") or []) + (document.get("secretGenerator") or []):
-        for entry in generator.get("files") or []:  # `key=path` or `path`
-            yield (directory / entry.split("=", 1)[-1]).resolve()
-
-
-def referenced(directory: Path) -> set[Path]:
-    """Every file the kustomization in `directory` uses, following directory entries."""
-    found = {(directory / "kustomization.yaml").resolve()}
-    for entry in kustomization_entries(directory):
-        found |= referenced(entry) if entry.is_dir() else {entry}
-    return found
-
-
-def prune_unreferenced(bake: Bake) -> None:
-    """Remove what the answers switched off: files no kustomization of an active layer reaches.
-
-    The layers the answers switch on (answers.active_layers) and the services they deploy (the
-    kustomization.yaml files list them) decide what a bake contains; this removes the rest: a disabled
-    service's manifests, an inactive layer's overlay and base.
-    """
-    kubernetes = bake.project / "kubernetes"
-    used: set[Path] = set()
-    for layer in active_layers(bake.answers):
-        used |= referenced(kubernetes / layer / bake.cluster)
-    for path in sorted(kubernetes.rglob("*"), reverse=True):
-        if path.is_file() and path.resolve() not in used:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-
-
 def copy_kfn(bake: Bake) -> None:
     source = bake.template_root / "kfn"
     plugin = source / "plugin" / "kfn.ai-gitops.dev" / "v1alpha1" / "aipatches" / "AIPatches"
@@ -168,12 +122,11 @@ def bootstrap(bake: Bake) -> None:
 
 
 STEPS: tuple[tuple[str, Callable[[Bake], None]], ...] = (
-    ("prune disabled services", prune_unreferenced),
     ("copy kfn", copy_kfn),
     ("provision tools", provision_tools),
     ("bootstrap", bootstrap),
 )
-SCRATCH_STEPS = STEPS[:2]
+SCRATCH_STEPS = STEPS[:1]
 
 
 def run(bake: Bake) -> None:

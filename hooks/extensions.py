@@ -6,109 +6,64 @@ and that checkout is a temporary copy whenever `hooks/pre_prompt.py` exists. The
 at the time the environment is built is therefore the only place that names the right copy; the
 module's own location does not, since a process that bakes twice keeps the first import.
 
-`catalog()`: the service catalog, `{{cookiecutter.repo}}/catalog/services.yaml` of the template being
-rendered. It is looked up when a template calls it: cookiecutter renders the project's files from inside
-`{{cookiecutter.repo}}/` (`generate_files` enters `template_dir`) and the hooks from the checkout root.
-
-`ollama_model_list(cookiecutter)`: the bake's initial model list, by the generated repo's tools/models.py.
-
-`deployed_services(cookiecutter)` and `layers(cookiecutter)`: which services and which Flux layers the
-answers switch on, decided once in hooks/answers.py for every file.
-
-`node_selector`: the gpu_node_selector answer (`key=value,...`) as a mapping.
-
-`public_url(cookiecutter, name)`: the origin users open a service at (README, Open WebUI's WEBUI_URL).
-
-`gpu_plan` and `gpu_settings` (each taking the answers): the GPU memory budget with the runtime settings
-derived from it; `sso_provider`: the single sign-on provider's name. Decided once in hooks/answers.py.
-
-`lb_pool_ip(n)`: the n-th usable address of an `lb_pool` answer, so the IP prompts offer addresses
-inside the pool the user just entered ("" when the pool is not valid: the pre-generation check says why).
+Everything else comes from the generated repo's own `tools/answers.py` (`template_globals`), the module
+`make render` renders each cluster's templates with, so the bake and the repo decide alike. It and the
+catalog are loaded from the template being rendered each time cookiecutter builds an environment: cruft
+bakes two template commits in one process, and the second must not see the first one's rules.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
+import yaml
 from jinja2.ext import Extension
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from answers import active_layers, deployed, gpu_plan, gpu_settings, load_catalog, load_gpu_budget, node_selector, nth_pool_address, repo_models, sso_provider  # noqa: E402
-
-CATALOG = Path("catalog") / "services.yaml"
-GPU_BUDGET = Path("tools") / "gpu_budget.py"
 PROJECT_TEMPLATE = "{{cookiecutter.repo}}"
 
 
-def project_file(relative: Path) -> Path:
-    """A file of the project template being rendered (see the module docstring for where that is)."""
+def project_dir() -> Path:
+    """The `{{cookiecutter.repo}}` directory of the template being rendered: cookiecutter renders the
+    project's files from inside it (`generate_files` enters `template_dir`) and the hooks from the root.
+    While it asks the questions the working directory is the user's: then this module's own template."""
     here = Path.cwd()
-    for candidate in (here / relative, here / PROJECT_TEMPLATE / relative):
-        if candidate.is_file():
+    for candidate in (here, here / PROJECT_TEMPLATE, Path(__file__).resolve().parent.parent / PROJECT_TEMPLATE):
+        if (candidate / "tools" / "answers.py").is_file():
             return candidate
-    raise FileNotFoundError(f"no {relative} below {here}: the extension is for rendering the ai-gitops template")
+    raise FileNotFoundError(f"no tools/answers.py below {here}: the extension is for rendering the ai-gitops template")
 
 
-def catalog() -> dict:
-    return load_catalog(project_file(CATALOG))
+@lru_cache(maxsize=8)
+def load(project: Path, answers_text: str, catalog_text: str) -> tuple[dict, dict]:
+    """(globals, filters) of the project's tools/answers.py, per content: cruft bakes two template commits
+    in one process, from the same path, and the second must not see the first one's rules."""
+    for name in [n for n in sys.modules if n == "tools" or n.startswith("tools.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(project))
+    try:
+        from tools import answers
+    finally:
+        sys.path.remove(str(project))
+    return answers.template_globals(yaml.safe_load(catalog_text)), answers.TEMPLATE_FILTERS
 
 
-def gpu_budget():
-    """tools/gpu_budget.py of the template being rendered."""
-    return load_gpu_budget(project_file(GPU_BUDGET))
+def current() -> tuple[dict, dict]:
+    project = project_dir()
+    return load(project, (project / "tools" / "answers.py").read_text(), (project / "catalog" / "services.yaml").read_text())
 
 
-def ollama_model_list(answers: dict) -> list[str]:
-    """The bake's initial catalog/models.yaml list, by the generated repo's own rules (tools/models.py)."""
-    return repo_models(project_file(CATALOG).parents[1]).from_answer(answers["ollama_models"])
-
-
-def deployed_services(answers: dict) -> dict[str, dict]:
-    """The catalog entries the answers deploy, by name, in catalog order."""
-    return deployed(answers, catalog())
-
-
-def stt_model(answers: dict) -> str:
-    """The speech-to-text model id for the whisper_model answer ("auto": by whether speaches gets a GPU)."""
-    whisper = catalog()["services"]["faster-whisper"]
-    choice = answers["whisper_model"]
-    if choice == "auto":
-        choice = "auto-cpu" if whisper["images"][answers["gpu_vendor"]]["backend"] == "cpu" else "auto-gpu"
-    return whisper["models"][choice]
-
-
-def public_url(answers: dict, name: str) -> str:
-    """The origin a browser uses for a service: https://<host>.<domain> through the Gateway, http://<its IP>
-    on its LoadBalancer (with the Service port unless 80), "" for a service with neither."""
-    svc = catalog()["services"][name]
-    if answers["exposure"] == "gateway" and svc.get("host"):
-        return f"https://{svc['host']}.{answers['domain']}"
-    if svc["ip_answer"]:
-        port = "" if svc["service_port"] == 80 else f":{svc['service_port']}"
-        return f"http://{answers[svc['ip_answer']]}{port}"
-    return ""
-
-
-def with_budget(derive):
-    """A GPU budget derivation of hooks/answers.py with this template's catalog and budget rule filled in."""
-    return lambda answers: derive(answers, catalog(), gpu_budget())
+def late(kind: int, name: str):
+    """A global or filter looked up when a template calls it, in the template being rendered then."""
+    return lambda *args, **kwargs: current()[kind][name](*args, **kwargs)
 
 
 class TemplateGlobals(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals["template_root"] = os.getcwd()
-        environment.globals["catalog"] = catalog
-        environment.globals["stt_model"] = stt_model
-        environment.globals["ollama_model_list"] = ollama_model_list
-        environment.globals["deployed_services"] = deployed_services
-        environment.globals["layers"] = active_layers
-        environment.globals["public_url"] = public_url
-        environment.globals["gpu_plan"] = with_budget(gpu_plan)
-        environment.globals["gpu_settings"] = with_budget(gpu_settings)
-        environment.globals["sso_provider"] = sso_provider
-        environment.filters["lb_pool_ip"] = nth_pool_address
-        environment.filters["node_selector"] = node_selector
+        globals_, filters = current()
+        environment.globals.update({name: late(0, name) for name in globals_})
+        environment.filters.update({name: late(1, name) for name in filters})

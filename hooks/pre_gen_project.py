@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 TEMPLATE_ROOT = Path({{ template_root | tojson }})
-sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
+PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{ '{{cookiecutter.repo}}' }}"
+sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(PROJECT_TEMPLATE)]
 
-from answers import CATALOG_PATH, GPU_BUDGET_PATH, load_catalog, load_gpu_budget, problems  # noqa: E402
 from bake import occupied, remove_template_copy  # noqa: E402
+from tools.answers import CATALOG_FILE, load_catalog, problems  # noqa: E402  (the generated repo's own rules)
 
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 
@@ -51,8 +52,7 @@ def check() -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
-    found = problems(ANSWERS, load_catalog(TEMPLATE_ROOT / CATALOG_PATH), load_gpu_budget(TEMPLATE_ROOT / GPU_BUDGET_PATH),
-                     TEMPLATE_ROOT / CATALOG_PATH.parents[1])
+    found = problems(ANSWERS, load_catalog(PROJECT_TEMPLATE / CATALOG_FILE))
     for line in found:
         print(line, file=sys.stderr)
     if found:

@@ -1,44 +1,19 @@
-"""Finish a freshly generated repo: age key, .sops.yaml, encrypted Secrets, rendered output, first commit.
+"""Finish a freshly generated repo: age key, the first cluster, its Secrets and rendered output, first commit.
 
 Usage: make bootstrap (the cookiecutter bake runs it).
-Reads the answers from .cruft.json. Refuses a repo that already has a git history.
+Reads the answers from .cruft.json and writes them to clusters/<cluster_name>/cluster.yaml; `make render`
+does the rest (.sops.yaml, the encrypted Secrets, kubernetes/rendered/). Refuses a repo with a git history.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import secrets
 import subprocess
 import sys
-from collections.abc import Callable
 
-import yaml
-
-from tools.sops_files import AGE_KEY, CRUFT, ROOT, SopsError, is_encrypted, new_identity, run_sops, secret_files, write_sops_config
-
-PLACEHOLDER = re.compile(r"<random:(hex|urlsafe):([0-9]+)>")
-RANDOM_TEXT: dict[str, Callable[[int], str]] = {"hex": secrets.token_hex, "urlsafe": secrets.token_urlsafe}
-# A value only the user knows (an OIDC client secret): from the bake's environment, never a file or argv.
-FROM_ENVIRONMENT = re.compile(r"<env:([A-Z][A-Z0-9_]*)>")
-UNSET = "unset-replace-with-make-secret-edit"
-
-
-def fill_placeholders(value: str, unset: list[str]) -> str:
-    """Replace every <random:hex|urlsafe:N> with text made from N fresh random bytes, and every <env:NAME>
-    with that environment variable (UNSET, and NAME added to `unset`, when it is not set)."""
-    value = PLACEHOLDER.sub(lambda m: RANDOM_TEXT[m.group(1)](int(m.group(2))), value)
-
-    def from_environment(match: re.Match[str]) -> str:
-        if os.environ.get(match.group(1)):
-            return os.environ[match.group(1)]
-        unset.append(match.group(1))
-        return UNSET
-
-    return FROM_ENVIRONMENT.sub(from_environment, value)
-
+from tools import clusters
+from tools.sops_files import AGE_KEY, CRUFT, ROOT, SopsError, new_identity
 
 def choose_recipient(answers: dict, messages: list[str]) -> str:
     given = answers.get("age_public_key") or ""
@@ -65,36 +40,9 @@ def record(record_: dict, recipient: str, template: str, commit: str) -> None:
     CRUFT.write_text(json.dumps(record_, indent=4) + "\n")
 
 
-def encrypt_recipes(messages: list[str]) -> None:
-    """Each plaintext *.sops.yaml is a recipe without values: fill it in memory, encrypt through stdin."""
-    for path in secret_files():
-        if is_encrypted(path):
-            continue
-        document = yaml.safe_load(path.read_text())
-        unset: list[str] = []
-        document["stringData"] = {k: fill_placeholders(str(v), unset) for k, v in sorted((document.get("stringData") or {}).items())}
-        relative = str(path.relative_to(ROOT))
-        messages.extend(f"{name} was not set: replace {UNSET} with `make secret-edit FILE={relative}`" for name in unset)
-        args = ["encrypt", "--filename-override", relative, "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"]
-        ciphertext = run_sops(args, stdin=yaml.safe_dump(document, sort_keys=False))
-        staging = path.with_name(f".{path.name}.tmp")
-        staging.write_text(ciphertext)
-        staging.replace(path)
-
-
-def makefile_layers() -> list[str]:
-    """The Makefile's LAYERS, so the bake renders exactly the layers `make render` does."""
-    for line in (ROOT / "Makefile").read_text().splitlines():
-        name, _, value = line.partition(":=")
-        if name.strip() == "LAYERS":
-            return value.split()
-    raise SopsError("Makefile has no LAYERS line")
-
-
-def render(cluster: str) -> str:
+def render() -> str:
     """`make render`'s own command, so the first rendered output is what every later render gives."""
-    command = [sys.executable, "-m", "tools.render", cluster, *makefile_layers()]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "tools.render"], cwd=ROOT, capture_output=True, text=True)
     if result.returncode:
         raise SopsError(result.stderr.strip())
     return result.stdout.strip()
@@ -122,10 +70,10 @@ def bootstrap(template: str, template_commit: str) -> list[str]:
     answers = record_["context"]["cookiecutter"]
     messages: list[str] = []
     recipient = choose_recipient(answers, messages)
-    write_sops_config(recipient)
     record(record_, recipient, template, template_commit)
-    encrypt_recipes(messages)
-    messages.append(render(answers["cluster_name"]))
+    # The first cluster is made the way `make add-cluster` makes every other: its answers file, then a render.
+    clusters.write_answers(answers["cluster_name"], answers)
+    messages.append(render())
     messages.append(commit(answers["git_branch"]))
     return messages
 

@@ -20,23 +20,26 @@ second file to keep in step with the catalog; kfn sees only its functionConfig, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from tools import manifests, models
+from tools import answers as rules
+from tools import clusters, manifests, models, secret_recipes
 from tools.catalog import CATALOG, Catalog, CatalogError
 from tools.catalog import load as load_catalog
 from tools.manifests import Identity, Manifest
+from tools.sops_files import SOPS_CONFIG, SopsError, write_sops_config
 
 ROOT = Path(__file__).resolve().parent.parent
-KUBERNETES = ROOT / manifests.KUBERNETES
 RENDERED = ROOT / manifests.RENDERED
 
 
@@ -86,14 +89,13 @@ def apply_catalog(layer: str, output: str, catalog: Catalog) -> str:
         return build(Path(tmp), f"{layer} with {CATALOG}")
 
 
-def encrypted_sources() -> dict[Identity, Manifest]:
-    """Every hand-kept encrypted Secret under kubernetes/ (outside rendered/), by identity."""
+def encrypted_sources(secret_files: list[Path]) -> dict[Identity, Manifest]:
+    """The cluster's encrypted Secrets (clusters/<name>/secrets/), by identity."""
     sources = {}
-    for path in sorted(KUBERNETES.rglob("*.sops.y*ml")):
-        if RENDERED not in path.parents:
-            for m in manifests.parse_documents(path.read_text(), str(path.relative_to(ROOT))):
-                if m.encrypted:
-                    sources[m.identity] = m
+    for path in secret_files:
+        for m in manifests.parse_documents(path.read_text(), str(path.relative_to(ROOT))):
+            if m.encrypted:
+                sources[m.identity] = m
     return sources
 
 
@@ -151,72 +153,118 @@ def write_layer(target: Path, files: dict[str, str]) -> None:
         raise
 
 
-def layer_output(cluster: str, layer: str, catalog: Catalog) -> str:
-    """What `make build` prints for one layer, and what `make render` slices into files."""
-    return apply_catalog(layer, build(KUBERNETES / layer / cluster), catalog)
+@dataclass
+class Cluster:
+    """One cluster's answers and its templates rendered into a scratch workspace kustomize builds."""
+
+    name: str
+    answers: dict
+    workspace: Path
+    catalog: Catalog
+    secrets: list[Path] = field(default_factory=list)  # its encrypted Secrets the workspace uses
+    switched_off: list[Path] = field(default_factory=list)  # those of services it does not deploy
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def layers(self) -> list[str]:
+        return rules.active_layers(self.answers)
+
+    def output(self, layer: str) -> str:
+        """What `make build` prints for one layer, and what `make render` slices into files."""
+        return apply_catalog(layer, build(self.workspace / "kubernetes" / layer / clusters.OVERLAY, f"{self.name}/{layer}"), self.catalog)
 
 
-def render(cluster: str, layers: list[str]) -> None:
-    # The files catalog/models.yaml derives (pull Job, LiteLLM, Open WebUI, Gatus) first: the overlays read them.
-    try:
-        for path in models.write(ROOT):
-            print(f"wrote {path} from {models.MODELS_FILE}")
-    except models.ModelsError as err:
-        raise RenderError(str(err)) from None
-    sources = encrypted_sources()
-    catalog = load_catalog(ROOT)
+def recipients(names: list[str]) -> dict[str, str]:
+    """cluster -> its age recipient (the age_public_key answer), for .sops.yaml."""
+    found = {}
+    for name in names:
+        recipient = clusters.read_answers_file(name).get("age_public_key")
+        if not isinstance(recipient, str) or rules.age_recipient(recipient) or not recipient:
+            raise RenderError(f"clusters/{name}/cluster.yaml: age_public_key: {recipient!r} — must be the cluster's age recipient (age1...)")
+        found[name] = recipient
+    return found
+
+
+def prepare(name: str, workspace: Path, catalog: Catalog, make_secrets: bool) -> Cluster:
+    """Render cluster `name`'s templates into `workspace`; with `make_secrets`, encrypt the Secrets it lacks."""
+    answers = clusters.load(name)
+    cluster = Cluster(name, answers, workspace, dataclasses.replace(catalog, answers=answers))
+    missing = clusters.workspace(name, answers, workspace)
+    if missing and not make_secrets:
+        raise RenderError(f"clusters/{name}/secrets: no {', '.join(clusters.secret_path(name, r).name for r in missing)} yet: run make render")
+    for recipe in missing:
+        cluster.messages += secret_recipes.make(name, answers, recipe)
+    if missing:
+        clusters.workspace(name, answers, workspace)
+    services = clusters.load_catalog()
+    for recipe in (r for r in clusters.template_files(ROOT, clusters.SERVICE_TEMPLATES) if clusters.is_recipe(r)):
+        held = ROOT / clusters.secret_path(name, recipe)
+        (cluster.switched_off if clusters.switched_off(recipe, answers, services) else cluster.secrets).append(held)
+    return cluster
+
+
+def render_one(cluster: Cluster) -> None:
+    sources = encrypted_sources(cluster.secrets)
     # Build every layer before writing any, so a failure leaves rendered/ as it was.
-    rendered = {layer: split(layer, layer_output(cluster, layer, catalog), sources) for layer in layers}
+    rendered = {layer: split(layer, cluster.output(layer), sources) for layer in cluster.layers}
+    target = RENDERED / cluster.name
     for layer, files in rendered.items():
-        write_layer(RENDERED / cluster / layer, files)
-        print(f"rendered kubernetes/rendered/{cluster}/{layer}: {len(files)} resources")
-    # A layer the Makefile no longer lists (a template update that split `infrastructure`, an add-on
-    # switched off) must not linger: Flux would keep applying it through its old Kustomization.
-    for stale in sorted(p for p in (RENDERED / cluster).iterdir() if p.is_dir() and p.name not in rendered):
+        write_layer(target / layer, files)
+        print(f"rendered kubernetes/rendered/{cluster.name}/{layer}: {len(files)} resources")
+    # A layer the answers no longer switch on (exposure back to loadbalancer, GPUs no longer shared)
+    # must not linger: Flux would keep applying it through its old Kustomization.
+    for stale in sorted(p for p in target.iterdir() if p.is_dir() and p.name not in rendered):
         shutil.rmtree(stale)
-        print(f"removed kubernetes/rendered/{cluster}/{stale.name}: no longer a layer")
-    applied = {identity for files in rendered.values() for identity in identities(files)}
-    prune_left_behind([m for identity, m in sources.items() if identity not in applied])
+        print(f"removed kubernetes/rendered/{cluster.name}/{stale.name}: no longer a layer")
+    for path in clusters.write_flux_files(cluster.name, cluster.answers):
+        print(f"wrote {path}")
+    for message in [*cluster.messages, *secret_recipes.prune(cluster.switched_off)]:
+        print(message)
 
 
-def identities(files: dict[str, str]) -> set[Identity]:
-    return {m.identity for name, text in files.items() if name.endswith(manifests.SOPS_SUFFIXES) for m in manifests.parse_documents(text, name)}
+def chosen(names: list[str]) -> list[str]:
+    every = clusters.names()
+    if not every:
+        raise RenderError("no cluster: clusters/<name>/cluster.yaml (make add-cluster NAME=...)")
+    unknown = [n for n in names if n not in every]
+    if unknown:
+        raise RenderError(f"CLUSTER: {', '.join(unknown)}: no such cluster (clusters: {', '.join(every)})")
+    return names or every
 
 
-def prune_left_behind(unapplied: list[Manifest]) -> None:
-    """An encrypted Secret no layer applies, alone in its directory, is what a template update that
-    switches a service off leaves: cruft deletes the service's files but cannot apply the deletion of a
-    file whose content (ciphertext) differs from the template's recipe. It is removed here, so neither
-    Flux nor `make rotate-key` keeps it; one that shares its directory with other files is the user's
-    and is only named."""
-    for m in unapplied:
-        path = ROOT / m.file
-        others = [p for p in path.parent.iterdir() if not p.name.endswith(manifests.SOPS_SUFFIXES)]
-        if others:
-            print(f"note: {m.file}: no layer applies this encrypted {m.kind}; delete it if nothing needs it")
-            continue
-        path.unlink()
-        if not any(path.parent.iterdir()):
-            path.parent.rmdir()
-        print(f"removed {m.file}: no layer applies it (its service is switched off)")
-
-
-def show(cluster: str, layers: list[str]) -> None:
+def render(names: list[str]) -> None:
+    names = chosen(names)
+    if write_sops_config(recipients(clusters.names())):
+        print(f"wrote {SOPS_CONFIG.name}: one creation rule per cluster")
     catalog = load_catalog(ROOT)
-    for layer in layers:
-        print(f"# kubernetes/{layer}/{cluster}")
-        print(layer_output(cluster, layer, catalog), end="", flush=True)
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"render-{name}-") as tmp:
+            render_one(prepare(name, Path(tmp), catalog, make_secrets=True))
+    # A cluster removed from clusters/ must not keep rendered output Flux could still be pointed at.
+    for stale in sorted(p for p in RENDERED.iterdir() if p.is_dir() and p.name not in clusters.names()) if RENDERED.is_dir() else []:
+        shutil.rmtree(stale)
+        print(f"removed kubernetes/rendered/{stale.name}: no such cluster")
+
+
+def show(names: list[str]) -> None:
+    catalog = load_catalog(ROOT)
+    for name in chosen(names):
+        with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as tmp:
+            cluster = prepare(name, Path(tmp), catalog, make_secrets=False)
+            for layer in cluster.layers:
+                print(f"# cluster {name}, layer {layer}")
+                print(cluster.output(layer), end="", flush=True)
 
 
 def main(argv: list[str]) -> int:
     printing = argv[:1] == ["--print"]
     argv = argv[printing:]
-    if len(argv) < 2:
-        print("usage: python -m tools.render [--print] CLUSTER LAYER...", file=sys.stderr)
+    if any(a.startswith("-") for a in argv):
+        print("usage: python -m tools.render [--print] [CLUSTER...]", file=sys.stderr)
         return 2
     try:
-        (show if printing else render)(argv[0], argv[1:])
-    except (RenderError, CatalogError) as err:
+        (show if printing else render)(argv)
+    except (RenderError, CatalogError, clusters.ClusterError, SopsError, models.ModelsError) as err:
         print(f"render: {err}", file=sys.stderr)
         return 1
     return 0

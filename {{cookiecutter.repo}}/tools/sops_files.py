@@ -21,11 +21,14 @@ RENDERED = ROOT / manifests.RENDERED
 SOPS_CONFIG = ROOT / manifests.SOPS_CONFIG
 AGE_KEY = ROOT / manifests.AGE_KEY
 CRUFT = ROOT / manifests.CRUFT_RECORD
-SOPS_CONFIG_TEXT = """\
-# SOPS: how `sops` encrypts the Secrets in this repository. The data and stringData of every
-# kubernetes/**/*.sops.yaml are encrypted for the age recipient below (see README: rotating the key).
+SOPS_CONFIG_HEADER = """\
+# SOPS: how `sops` encrypts the Secrets in this repository. Written by `make render` from each cluster's
+# age_public_key (clusters/<name>/cluster.yaml): the data and stringData of clusters/<name>/secrets/*.sops.yaml
+# are encrypted for that cluster's recipient (README: rotating the key).
 creation_rules:
-  - path_regex: kubernetes/.*\\.sops\\.ya?ml$
+"""
+SOPS_RULE = """\
+  - path_regex: ^clusters/{name}/secrets/[^/]+\\.sops\\.ya?ml$
     encrypted_regex: ^(data|stringData)$
     age: {recipient}
 """
@@ -52,9 +55,9 @@ def run_sops(args: list[str], stdin: str | None = None, keys: str | None = None)
     return result.stdout
 
 
-def secret_files() -> list[Path]:
-    """Every hand-kept *.sops.yaml under kubernetes/ (rendered/ holds copies of these)."""
-    return sorted(p for p in KUBERNETES.rglob("*.sops.y*ml") if RENDERED not in p.parents)
+def secret_files(cluster: str = "*") -> list[Path]:
+    """Every encrypted Secret a cluster keeps (clusters/<name>/secrets/; rendered/ holds copies of these)."""
+    return sorted(ROOT.glob(f"clusters/{cluster}/secrets/*.sops.y*ml"))
 
 
 def is_encrypted(path: Path) -> bool:
@@ -62,8 +65,34 @@ def is_encrypted(path: Path) -> bool:
     return isinstance(document, dict) and "sops" in document
 
 
-def write_sops_config(recipient: str) -> None:
-    SOPS_CONFIG.write_text(SOPS_CONFIG_TEXT.format(recipient=recipient))
+def sops_config_text(recipients: dict[str, str]) -> str:
+    """.sops.yaml for cluster name -> age recipient."""
+    return SOPS_CONFIG_HEADER + "".join(SOPS_RULE.format(name=name, recipient=r) for name, r in sorted(recipients.items()))
+
+
+def write_sops_config(recipients: dict[str, str]) -> bool:
+    """Write .sops.yaml for these recipients; True when it changed."""
+    text = sops_config_text(recipients)
+    if SOPS_CONFIG.is_file() and SOPS_CONFIG.read_text() == text:
+        return False
+    SOPS_CONFIG.write_text(text)
+    return True
+
+
+def encrypt(document: dict, target: Path) -> None:
+    """Encrypt a Secret (plaintext only in memory and on sops' stdin) into `target`, by .sops.yaml's rule for it."""
+    relative = str(target.relative_to(ROOT))
+    args = ["encrypt", "--filename-override", relative, "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"]
+    ciphertext = run_sops(args, stdin=yaml.safe_dump(document, sort_keys=False))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.tmp")
+    staging.write_text(ciphertext)
+    staging.replace(target)
+
+
+def key_files() -> list[Path]:
+    """The age identities this checkout has: the repo's (age.agekey) and any cluster's own."""
+    return [p for p in (AGE_KEY, *sorted(ROOT.glob("clusters/*/age.agekey"))) if p.is_file()]
 
 
 def read_identity(path: Path) -> tuple[str, str]:
