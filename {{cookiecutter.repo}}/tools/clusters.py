@@ -285,14 +285,46 @@ def remove(name: str, root: Path = ROOT) -> list[str]:
     return messages
 
 
+# Where a repo generated before several clusters kept its Secrets (one per service directory).
+SINGLE_CLUSTER_SECRETS = "kubernetes/apps/base/ai/*/secret.sops.yaml"
+
+
+def adopt(root: Path = ROOT) -> list[str]:
+    """Move a single-cluster repo (answers in .cruft.json, Secrets beside the base manifests) to this layout:
+    clusters/<cluster_name>/cluster.yaml from the recorded answers, the Secrets into its secrets/ (moved
+    as they are: sops binds no path into the ciphertext). The old overlays and base go with `cruft update`."""
+    record = repo_record(root)
+    name = str(record.get("cluster_name") or "")
+    if names(root):
+        raise ClusterError(f"this repo has clusters already ({', '.join(names(root))}): nothing to adopt")
+    if why := rules.cluster_name(name):
+        raise ClusterError(f"{CRUFT_RECORD}: cluster_name: {name!r} {why}")
+    messages = [f"wrote {write_answers(name, record, root).relative_to(root)} from {CRUFT_RECORD}"]
+    for old in sorted(root.glob(SINGLE_CLUSTER_SECRETS)):
+        new = root / CLUSTERS / name / SECRETS_DIR / f"{old.parent.name}.sops.yaml"
+        new.parent.mkdir(parents=True, exist_ok=True)
+        old.replace(new)
+        messages.append(f"moved {old.relative_to(root)} to {new.relative_to(root)}")
+    return messages + ["next: make render validate, then commit (git add -A)"]
+
+
 def main(argv: list[str]) -> int:
-    usage = "usage: python -m tools.clusters add NAME [FROM] | remove NAME | list"
-    if not argv or argv[0] not in ("add", "remove", "list") or (argv[0] != "list" and len(argv) < 2):
+    usage = "usage: python -m tools.clusters add NAME [FROM] | remove NAME | list | adopt | workspace NAME DIR"
+    commands = {"add": 2, "remove": 2, "list": 1, "adopt": 1, "workspace": 3}
+    if not argv or argv[0] not in commands or len(argv) < commands[argv[0]]:
         print(usage, file=sys.stderr)
         return 2
     try:
         if argv[0] == "list":
             print("\n".join(names()))
+        elif argv[0] == "adopt":
+            print("\n".join(adopt()))
+        elif argv[0] == "workspace":  # what kustomize builds for a cluster, to read (tests, debugging)
+            into = Path(argv[2])
+            if into.exists() and any(into.iterdir()):
+                raise ClusterError(f"DIR: {into} is not empty")
+            missing = workspace(argv[1], load(argv[1]), into)
+            print(f"rendered templates/ for {argv[1]} into {into}" + (f" (no Secret yet: {', '.join(map(str, missing))})" if missing else ""))
         elif argv[0] == "add":
             path = add(argv[1], argv[2] if len(argv) > 2 else None)
             print(f"wrote {path.relative_to(ROOT)}: edit it, then make render validate")
