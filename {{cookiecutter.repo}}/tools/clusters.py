@@ -102,9 +102,10 @@ def load(name: str, root: Path = ROOT) -> dict:
     if why := rules.cluster_name(name):
         raise ClusterError(f"{CLUSTERS / name}: {name!r} {why}")
     data = read_answers_file(name, root)
-    keys = answer_keys(root)
+    keys, recorded = answer_keys(root), repo_record(root)
     lines = [f"{where}: {key}: not an answer of this template (the keys: cookiecutter.json's)" for key in data if key not in keys]
-    lines += [f"{where}: {key}: missing (add it; the bake's value is in {CRUFT_RECORD})" for key in keys if key not in data]
+    # A key a template update added: cruft put its default into .cruft.json, which is where to copy it from.
+    lines += [f"{where}: {key}: missing — add `{key}: {json.dumps(recorded[key])}` (its value in {CRUFT_RECORD})" for key in keys if key not in data]
     found = {}
     for key, value in data.items():
         if isinstance(value, float):
