@@ -14,7 +14,7 @@ from tooling import ROOT
 
 GENERATED = "{{cookiecutter.repo}}"
 # What a bake or `make demo` writes: named in the docs, absent from a checkout.
-CREATED_LATER = (".sops.yaml", "age.agekey", ".cruft.json", "kubernetes/rendered", ".venv", "out/demo")
+CREATED_LATER = (".sops.yaml", "age.agekey", ".cruft.json", "kubernetes/rendered", ".venv")
 # Vendored upstream schema notes cite upstream repos' paths, not ours.
 NOT_OURS = ("/schemas/",)
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
