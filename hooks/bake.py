@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,6 +69,13 @@ def occupied(project: Path) -> str | None:
             "(see docs/updating.md there)."
         )
     return f"{project} exists and is not empty; nothing was changed. Bake into a new directory (-o DIR)."
+
+
+def progress(bake: Bake, line: str) -> None:
+    """One line on stderr before a step that runs long and prints nothing itself (cookiecutter shows the
+    hooks' output as it comes). cruft's scratch bakes stay silent: cruft diffs them, the user never sees them."""
+    if not bake.is_cruft_scratch:
+        print(line, file=sys.stderr, flush=True)
 
 
 def run_tool(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -136,6 +144,7 @@ def provision_tools(bake: Bake) -> None:
     its pinned requirements.txt (`make .venv/.installed`: the package index once, then pip's cache)."""
     chosen = os.environ.get("VENV", "")
     if not chosen or chosen == ".venv":
+        progress(bake, f"installing the repo's tools into {bake.project / '.venv'} (pip; about 2 minutes the first time, seconds from pip's cache) ...")
         run_tool(["make", "--no-print-directory", ".venv/.installed"], bake.project)
         chosen = ".venv"
     bake.venv = Path(chosen) if Path(chosen).is_absolute() else bake.project / chosen
@@ -164,6 +173,7 @@ def bootstrap(bake: Bake) -> None:
     ]
     outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")  # a bake started from a Makefile must not leak into this one
     env = {k: v for k, v in os.environ.items() if k not in outer_make}
+    progress(bake, "encrypting Secrets, rendering, first commit ...")
     bake.messages.append(run_tool(command, bake.project, env).strip())
 
 
