@@ -18,25 +18,29 @@ $(STAMP): pyproject.toml
 # Bake the default answers from a clone of this checkout's HEAD, as `cookiecutter gh:org/ai-gitops` fetches
 # it, into DEMO_DIR: outside the checkout, in the user's cache, because a later `cookiecutter .` from this
 # checkout copies the whole directory before its first question (hooks/pre_prompt.py exists) and would
-# drag the demo's repo, clone and tools along; the cache also survives a reboot, unlike /tmp.
-# The demo repo's tools (its requirements.txt) are installed into DEMO_TOOLS once and again only when that
-# file changes; the bake uses them as they are (VENV) and the demo repo's .venv links to them, so its own
-# make targets work without a second install (its Makefile takes .venv as installed when .venv/.installed
-# is newer than requirements.txt: touched after the bake). The bake then renders through the repo's Makefile; what
-# follows only shows the result.
+# drag the demo's repo, clone and tools along; the cache also survives a reboot, unlike /tmp. For the same
+# reason the demo needs no .venv here: cookiecutter (the version pyproject.toml pins) and the demo repo's
+# tools (its requirements.txt) go into DEMO_TOOLS, installed once and again only when either changes.
+# The bake uses those tools as they are (VENV) and the demo repo's .venv links to them, so its own make
+# targets install nothing either (its Makefile takes .venv as installed when .venv/.installed is newer than
+# requirements.txt: touched after the bake). The bake renders through the repo's Makefile; what follows
+# only shows the result.
 DEMO_DIR     ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ai-gitops/demo
 DEMO_TOOLS   ?= $(DEMO_DIR)/tools
 DEMO_REPO    := $(DEMO_DIR)/ai-gitops
-DEMO_REQUIRE := $(DEMO_DIR)/template/{{cookiecutter.repo}}/requirements.txt
-demo: $(STAMP)
+DEMO_WANTS   := $(DEMO_DIR)/tools-wanted.txt
+COOKIECUTTER := $(shell grep -o '"cookiecutter==[^"]*"' pyproject.toml | tr -d '"')
+demo:
 	@rm -rf '$(DEMO_DIR)/template' '$(DEMO_REPO)'
 	@git clone -q . '$(DEMO_DIR)/template'
-	@cmp -s '$(DEMO_REQUIRE)' '$(DEMO_TOOLS)/requirements.txt' || { \
-		echo "installing the demo repo's tools into $(DEMO_TOOLS) (pip; again only when requirements.txt changes) ..."; \
+	@{ cat '$(DEMO_DIR)/template/{{cookiecutter.repo}}/requirements.txt'; echo '$(COOKIECUTTER)'; } > '$(DEMO_WANTS)'
+	@cmp -s '$(DEMO_WANTS)' '$(DEMO_TOOLS)/installed.txt' || { \
+		echo "installing cookiecutter and the demo repo's tools into $(DEMO_TOOLS) (pip; again only when they change) ..."; \
 		rm -rf '$(DEMO_TOOLS)' && $(PYTHON) -m venv '$(DEMO_TOOLS)' && \
-		'$(DEMO_TOOLS)/bin/python' -m pip install --quiet --disable-pip-version-check -r '$(DEMO_REQUIRE)' && \
-		cp '$(DEMO_REQUIRE)' '$(DEMO_TOOLS)/requirements.txt'; }
-	VENV='$(DEMO_TOOLS)' $(BIN)/cookiecutter --no-input --output-dir '$(DEMO_DIR)' '$(DEMO_DIR)/template'
+		'$(DEMO_TOOLS)/bin/python' -m pip install --quiet --disable-pip-version-check -r '$(DEMO_WANTS)' && \
+		mv '$(DEMO_WANTS)' '$(DEMO_TOOLS)/installed.txt'; }
+	@rm -f '$(DEMO_WANTS)'
+	VENV='$(DEMO_TOOLS)' '$(DEMO_TOOLS)/bin/cookiecutter' --no-input --output-dir '$(DEMO_DIR)' '$(DEMO_DIR)/template'
 	@ln -s '$(DEMO_TOOLS)' '$(DEMO_REPO)/.venv' && touch '$(DEMO_TOOLS)/.installed' && echo .venv >> '$(DEMO_REPO)/.git/info/exclude'
 	@echo; echo "== $(DEMO_REPO)/kubernetes/rendered: what Flux applies"
 	@cd '$(DEMO_REPO)' && find kubernetes/rendered -name '*.yaml' ! -name kustomization.yaml | sort | sed 's/^/  /'
