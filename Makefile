@@ -50,7 +50,7 @@ demo:
 		[ -z "$$added" ] || echo "  $$f: $$added"; \
 	done
 	@echo; echo "== git"; git -C '$(DEMO_REPO)' log --oneline --shortstat | sed 's/^/  /'
-	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' '$(DEMO_REPO)/README.md'
+	@echo; sed -n '/^## Access points/,/^## Bootstrap/{/^## Bootstrap/d;p}' '$(DEMO_REPO)/clusters/production/README.md'
 
 # make test: every tier that runs on this machine in a few minutes: not the tests marked slow, nor those
 # that start real servers (make test-runtime), nor the real Renovate (make test-renovate). make test-fast:
