@@ -10,8 +10,9 @@ rendered file identical for every answer set. Two steps, because "before" is ano
 
 `bake` bakes the template of the checkout the script sits in (its git-visible files, as tooling does),
 one directory per case of template_repo.CASES plus EXTRA_CASES. `compare` compares
-`kubernetes/rendered/**` (without `*.sops.yaml`: fresh ciphertext every bake) and `clusters/*/*.yaml`
-(without cluster.yaml, which records the age recipient), prints each difference, exits 1 on any.
+`kubernetes/rendered/**` (without `*.sops.yaml`: fresh ciphertext every bake), `clusters/*/*.yaml`
+(without cluster.yaml, which records the age recipient) and the clusters' README.md, prints each
+difference, exits 1 on any.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def bake(out: Path) -> None:
 def compared_files(repo: Path) -> dict[str, Path]:
     """The files a pure refactor must leave identical, by path relative to the generated repo."""
     rendered = [p for p in (repo / "kubernetes" / "rendered").rglob("*") if p.is_file() and not p.name.endswith(".sops.yaml")]
-    flux = [p for p in repo.glob("clusters/*/*.yaml") if p.name != "cluster.yaml"]
+    flux = [p for p in repo.glob("clusters/*/*.yaml") if p.name != "cluster.yaml"] + list(repo.glob("clusters/*/README.md"))
     return {str(p.relative_to(repo)): p for p in [*rendered, *flux]}
 
 
