@@ -122,3 +122,8 @@ def test_kfns_gpu_marker_is_on_exactly_the_services_that_hold_a_gpu(vendor):
         marked = render("annotations:\n  {{- workload.markers(cluster, name) }}\n", cluster=cluster, name=name)["annotations"]
         assert marked.get("ai-gitops.dev/gpu") == ("1" if answers.on_gpu(cluster, CATALOG, name) else None)
         assert marked["ai-gitops.dev/probes"] == name
+
+
+def test_workloads_reach_a_service_by_its_service_name_and_port():
+    port = CATALOG["services"]["ollama"]["service_port"]
+    assert answers.service_url({"namespace": "genai"}, CATALOG, "ollama") == f"http://ollama.genai.svc.cluster.local:{port}"

@@ -469,6 +469,12 @@ def public_url(answers: Mapping[str, object], catalog: Mapping, name: str) -> st
     return ""
 
 
+def service_url(answers: Mapping[str, object], catalog: Mapping, name: str) -> str:
+    """The origin another workload uses for a service: http://<name>.<namespace>.svc.cluster.local:<Service
+    port> (public_url is the browser's)."""
+    return f"http://{flows.service_address(name, str(answers['namespace']), catalog['services'][name]['service_port'])}"
+
+
 # The annotation each LoadBalancer implementation reads a Service's requested address from
 # (Cilium LB IPAM docs "Requesting IPs"; MetalLB docs "Requesting specific IPs", >= 0.13).
 LB_IP_ANNOTATIONS = {"cilium": "lbipam.cilium.io/ips", "metallb": "metallb.io/loadBalancerIPs"}
@@ -485,6 +491,7 @@ def template_globals(catalog: Mapping) -> dict[str, object]:
         "gpu_settings": lambda answers: gpu_settings(answers, catalog),
         "stt_model": lambda answers: stt_model(answers, catalog),
         "public_url": lambda answers, name: public_url(answers, catalog, name),
+        "service_url": lambda answers, name: service_url(answers, catalog, name),
         "backend": lambda answers, name: backend(answers, catalog, name),
         "on_gpu": lambda answers, name: on_gpu(answers, catalog, name),
         "network_flows": lambda answers: flows.network_flows(deployed(answers, catalog)),

@@ -50,6 +50,12 @@ def network_flows(deployed: Services) -> list[Workload]:
     ]
 
 
+def service_address(name: str, namespace: str, port: int) -> str:
+    """host:port of a service for the workloads beside it: its Service's DNS name, the address the network
+    policies' in-cluster flows cover (a LoadBalancer IP is not: traffic to it may leave the cluster)."""
+    return f"{name}.{namespace}.svc.cluster.local:{port}"
+
+
 @dataclass(frozen=True)
 class Target:
     """One Gatus endpoint: a service checked through its Service DNS name."""
@@ -69,7 +75,7 @@ def gatus_targets(deployed: Services, namespace: str) -> list[Target]:
     for name, svc in deployed.items():
         if name == "gatus":
             continue
-        address = f"{name}.{namespace}.svc.cluster.local:{svc['service_port']}"
+        address = service_address(name, namespace, svc["service_port"])
         if svc["probes"]["protocol"] == "http":
             url, condition = f"http://{address}{svc['probes']['readiness']}", "[STATUS] == 200"
         else:
