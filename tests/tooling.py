@@ -76,7 +76,10 @@ ECHO_ENTRY = """
     internet: false
     sources: {image: "test"}
 """
+
+# Written the way docs/contributing.md says: what every workload shares comes from the macro library.
 ECHO_DEPLOYMENT = """\
+{%- import "templates/macros/workload.j2" as workload %}
 {%- set svc = catalog().services["echo"] -%}
 apiVersion: apps/v1
 kind: Deployment
@@ -84,7 +87,7 @@ metadata:
   name: echo
   namespace: {{ cluster.namespace }}
   annotations:
-    ai-gitops.dev/probes: echo
+    {{- workload.markers(cluster, "echo") }}
 spec:
   selector: {matchLabels: {app.kubernetes.io/name: echo}}
   template:
@@ -94,12 +97,13 @@ spec:
         - name: echo
           # image: set by `make render` from catalog/services.yaml
           ports: [{name: http, containerPort: {{ svc.port }}}]
-          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
-          volumeMounts: [{name: data, mountPath: /data}]
-          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, readOnlyRootFilesystem: true}
-      volumes: [{name: data, persistentVolumeClaim: {claimName: echo-data}}]
-      automountServiceAccountToken: false
-      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+          {{- workload.resources(cpu=("10m", "100m"), memory=("16Mi", "64Mi")) }}
+          volumeMounts:
+            {{- workload.claim_mounts(svc) }}
+          {{- workload.container_security(read_only=true) }}
+      volumes:
+        {{- workload.claim_volumes(svc) }}
+      {{- workload.pod_security(svc.run_as_user, claims=svc.volumes) }}
 """
 
 

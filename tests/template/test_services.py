@@ -159,7 +159,10 @@ def test_validate_rejects_a_gpu_for_an_image_without_that_vendors_backend(bakery
     repo = tmp_path / "repo"
     shutil.copytree(baked.path, repo, symlinks=True)
     deployment = repo / "templates" / "kubernetes" / "apps" / "base" / "ai" / "faster-whisper" / "deployment.yaml"
-    deployment.write_text(deployment.read_text().replace("    ai-gitops.dev/probes: faster-whisper", '    ai-gitops.dev/gpu: "1"\n    ai-gitops.dev/probes: faster-whisper'))
+    markers = '    {{- workload.markers(cluster, "faster-whisper") }}'
+    text = deployment.read_text()
+    assert markers in text
+    deployment.write_text(text.replace(markers, f'{markers}\n    ai-gitops.dev/gpu: "1"'))
     make = ["make", "--no-print-directory", f"VENV={VENV}"]
     assert run([*make, "render"], repo).returncode == 0
     result = run([*make, "validate"], repo)

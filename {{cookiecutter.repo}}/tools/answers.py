@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from kfn.api import GPU_VENDORS  # kfn owns each vendor's GPU resource names
-from tools import gpu_budget, models
+from tools import flows, gpu_budget, models
 
 CATALOG_FILE = Path("catalog") / "services.yaml"
 # The choice lists are cookiecutter.json's: read from it in the template checkout, and from the copy the
@@ -130,10 +130,21 @@ def sso_provider(answers: Mapping[str, object]) -> str:
     return urlsplit(str(answers.get("oidc_issuer_url") or "")).hostname or ""
 
 
+def backend(answers: Mapping[str, object], catalog: Mapping, name: str) -> str:
+    """What service `name` runs on with this cluster's GPU vendor: its image's backend there (cuda, rocm,
+    vulkan, or cpu where the image has no build for that vendor's GPUs; catalog images.<vendor>)."""
+    return catalog["services"][name]["images"][answers["gpu_vendor"]]["backend"]
+
+
+def on_gpu(answers: Mapping[str, object], catalog: Mapping, name: str) -> bool:
+    """Whether service `name` holds a GPU on this cluster: the one test behind the kfn GPU marker, the GPU
+    memory budget and the GPU-or-CPU settings of the manifests."""
+    return backend(answers, catalog, name) != "cpu"
+
+
 def gpu_workloads(answers: Mapping[str, object], catalog: Mapping) -> list[str]:
     """The deployed services that hold a GPU of the chosen vendor: those whose image has a GPU backend for it."""
-    vendor = answers["gpu_vendor"]
-    return [name for name, s in deployed(answers, catalog).items() if s["images"][vendor]["backend"] != "cpu"]
+    return [name for name in deployed(answers, catalog) if on_gpu(answers, catalog, name)]
 
 
 def one_of(choices: tuple[str, ...]) -> Check:
@@ -450,11 +461,10 @@ def gpu_resource(answers: Mapping[str, object]) -> str:
 
 def stt_model(answers: Mapping[str, object], catalog: Mapping) -> str:
     """The speech-to-text model id for the whisper_model answer ("auto": by whether speaches gets a GPU)."""
-    whisper = catalog["services"]["faster-whisper"]
     choice = answers["whisper_model"]
     if choice == "auto":
-        choice = "auto-cpu" if whisper["images"][answers["gpu_vendor"]]["backend"] == "cpu" else "auto-gpu"
-    return whisper["models"][choice]
+        choice = "auto-gpu" if on_gpu(answers, catalog, "faster-whisper") else "auto-cpu"
+    return catalog["services"]["faster-whisper"]["models"][choice]
 
 
 def public_url(answers: Mapping[str, object], catalog: Mapping, name: str) -> str:
@@ -467,6 +477,12 @@ def public_url(answers: Mapping[str, object], catalog: Mapping, name: str) -> st
         port = "" if svc["service_port"] == 80 else f":{svc['service_port']}"
         return f"http://{answers[svc['ip_answer']]}{port}"
     return ""
+
+
+def service_url(answers: Mapping[str, object], catalog: Mapping, name: str) -> str:
+    """The origin another workload uses for a service: http://<name>.<namespace>.svc.cluster.local:<Service
+    port> (public_url is the browser's)."""
+    return f"http://{flows.service_address(name, str(answers['namespace']), catalog['services'][name]['service_port'])}"
 
 
 # The annotation each LoadBalancer implementation reads a Service's requested address from
@@ -487,6 +503,11 @@ def template_globals(catalog: Mapping) -> dict[str, object]:
         "gpu_settings": lambda answers: gpu_settings(answers, catalog),
         "stt_model": lambda answers: stt_model(answers, catalog),
         "public_url": lambda answers, name: public_url(answers, catalog, name),
+        "service_url": lambda answers, name: service_url(answers, catalog, name),
+        "backend": lambda answers, name: backend(answers, catalog, name),
+        "on_gpu": lambda answers, name: on_gpu(answers, catalog, name),
+        "network_flows": lambda answers: flows.network_flows(deployed(answers, catalog)),
+        "gatus_targets": lambda answers: flows.gatus_targets(deployed(answers, catalog), str(answers["namespace"])),
         "sso_provider": sso_provider,
         "lb_ip_annotation": LB_IP_ANNOTATIONS,
         "ollama_model_list": lambda answers: models.from_answer(answers["ollama_models"]),
