@@ -38,6 +38,7 @@ INVALID = [
     ("kubernetes_version", "v1.33"),
     ("ollama_models", "llama3 2"),
     ("ollama_pvc_size", "100GB"),
+    ("amd_gfx_version", "gfx1030"),
 ]
 
 
@@ -110,3 +111,13 @@ def test_csi_snapshot_needs_a_driver_name(failed_bake, answers, line):
     problems = [p for p in stderr.splitlines() if "—" in p]
     assert len(problems) == 1 and problems[0].startswith(line), stderr
     assert not left
+
+
+@pytest.mark.parametrize(("vendor", "expected"), [("amd", "10.3.0"), ("nvidia", None)])
+def test_amd_gfx_version_reaches_ollama_only_on_rocm(bakery, vendor, expected):
+    """HSA_OVERRIDE_GFX_VERSION lets ROCm run a Radeon card it does not list as the nearest target
+    (ollama docs/gpu.mdx "Overrides on Linux"); other vendors ignore the answer."""
+    baked = bakery(f"gfx-{vendor}", gpu_vendor=vendor, amd_gfx_version="10.3.0")
+    ollama = baked.of_kind("Deployment")["ollama"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in ollama["env"]}
+    assert env.get("HSA_OVERRIDE_GFX_VERSION") == expected

@@ -263,6 +263,8 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "git_branch": git_branch,
     "gpu_runtime_class": lambda value: None if not value else matches(DNS1123_SUBDOMAIN, "must be empty or a RuntimeClass name (DNS-1123 subdomain)")(value),
     "gpu_node_selector": gpu_node_selector,
+    # ROCm's gfx target as major.minor.stepping (ollama docs/gpu.mdx "Overrides on Linux": 10.3.0, 11.0.0, ...).
+    "amd_gfx_version": lambda value: None if not value or re.fullmatch(r"[0-9]{1,2}\.[0-9]\.[0-9]", value) else "must be a ROCm gfx version like 10.3.0, or empty",
     "gpu_count": integer(0, MAX_GPUS),
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
     "gpu_memory_gb": integer(1, MAX_GPU_MEMORY_GB),

@@ -45,8 +45,11 @@ def found(git_dir: str, ref: str, paths: list[str], pattern: str) -> dict[str, s
 
 
 def ollama(git_dir: str, ref: str) -> tuple[dict, dict]:
-    """envconfig/config.go reads every OLLAMA_* variable (its AsMap lists them)."""
-    return found(git_dir, ref, ["envconfig/config.go"], r'"(OLLAMA_[A-Z0-9_]+)"'), {}
+    """envconfig/config.go reads every OLLAMA_* variable and the GPU runtimes' ones it passes on (its AsMap
+    lists both: `ret["HSA_OVERRIDE_GFX_VERSION"]`, ...)."""
+    env = found(git_dir, ref, ["envconfig/config.go"], r'"(OLLAMA_[A-Z0-9_]+)"')
+    env.update({k: v for k, v in found(git_dir, ref, ["envconfig/config.go"], r'ret\["([A-Z][A-Z0-9_]+)"\]').items() if k not in env})
+    return env, {}
 
 
 def gatus(git_dir: str, ref: str) -> tuple[dict, dict]:
