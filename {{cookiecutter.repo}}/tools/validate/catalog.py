@@ -1,5 +1,5 @@
 """The policy stage's catalog checks: every container of a catalogued service runs the catalog's image
-for this repo's GPU vendor and every catalogued claim has its size (what `make render` sets), and no GPU goes to an image without a backend for
+for the cluster's GPU vendor (its cluster.yaml) and every catalogued claim has its size (what `make render` sets), and no GPU goes to an image without a backend for
 its vendor. Workloads the catalog does not own are judged by their image when it is a catalogued one;
 other images are the user's own and not judged."""
 
@@ -79,7 +79,10 @@ def load(root: Path) -> Catalog | CatalogError:
         return err
 
 
-def check(applied: list[Manifest], catalog: Catalog | CatalogError) -> list[Problem]:
+def check(applied: list[Manifest], catalog: Catalog | CatalogError | None) -> list[Problem]:
+    """``catalog`` carries the answers of the cluster ``applied`` belongs to (None: it has none to judge by)."""
+    if catalog is None:
+        return []
     try:
         if isinstance(catalog, CatalogError):
             raise catalog
