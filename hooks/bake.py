@@ -8,6 +8,7 @@ the repo's tool environment (`tools/bootstrap.py`, the same code `make bootstrap
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -74,6 +75,14 @@ def run_tool(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
     return result.stdout
 
 
+def copy_choices(bake: Bake) -> None:
+    """The template's choice lists (cookiecutter.json) for the repo's tools/answers.py, which checks every
+    cluster's answers by them after the bake."""
+    questions = json.loads((bake.template_root / "cookiecutter.json").read_text(encoding="utf-8"))
+    choices = {k: v for k, v in questions.items() if isinstance(v, list) and not k.startswith("_")}
+    (bake.project / "tools" / "choices.json").write_text(json.dumps(choices, indent=2) + "\n")
+
+
 def copy_kfn(bake: Bake) -> None:
     source = bake.template_root / "kfn"
     plugin = source / "plugin" / "kfn.ai-gitops.dev" / "v1alpha1" / "aipatches" / "AIPatches"
@@ -122,11 +131,12 @@ def bootstrap(bake: Bake) -> None:
 
 
 STEPS: tuple[tuple[str, Callable[[Bake], None]], ...] = (
+    ("copy the answer choices", copy_choices),
     ("copy kfn", copy_kfn),
     ("provision tools", provision_tools),
     ("bootstrap", bootstrap),
 )
-SCRATCH_STEPS = STEPS[:1]
+SCRATCH_STEPS = STEPS[:2]
 
 
 def run(bake: Bake) -> None:

@@ -89,7 +89,7 @@ def test_docs_name_only_what_exists(doc: str) -> None:
 
 def test_a_stale_pointer_is_caught() -> None:
     """The check itself finds a removed variable, path and make target (it cannot pass by finding nothing)."""
-    text = "`OVERLAY_LAYERS_GONE` `hooks/gone.py` `make no-such-target` `make validate` `hooks/answers.py`"
+    text = "`OVERLAY_LAYERS_GONE` `hooks/gone.py` `make no-such-target` `make validate` `hooks/bake.py`"
     assert stale_pointers("docs/template.md", text) == [
         "variable OVERLAY_LAYERS_GONE",
         "path hooks/gone.py",

@@ -82,7 +82,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: echo
-  namespace: {{ cookiecutter.namespace }}
+  namespace: {{ cluster.namespace }}
   annotations:
     ai-gitops.dev/probes: echo
 spec:
@@ -104,11 +104,11 @@ spec:
 
 
 def add_echo_service(template: Path) -> None:
-    """Add the echo service to a template checkout: its catalog entry and kubernetes/apps/base/ai/echo/."""
+    """Add the echo service to a template checkout: its catalog entry and templates/kubernetes/apps/base/ai/echo/."""
     project = template / "{{cookiecutter.repo}}"
     catalog = project / "catalog" / "services.yaml"
     catalog.write_text(catalog.read_text() + ECHO_ENTRY)
-    directory = project / "kubernetes" / "apps" / "base" / "ai" / "echo"
+    directory = project / "templates" / "kubernetes" / "apps" / "base" / "ai" / "echo"
     directory.mkdir()
     (directory / "deployment.yaml").write_text(ECHO_DEPLOYMENT)
     (directory / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -126,7 +127,26 @@ class Baked:
         return found[0]
 
     def sops_files(self) -> list[Path]:
-        return sorted(self.path.glob("kubernetes/**/*.sops.yaml"))
+        """The cluster's encrypted Secrets and their rendered copies."""
+        return sorted([*self.path.glob("clusters/*/secrets/*.sops.yaml"), *self.path.glob("kubernetes/**/*.sops.yaml")])
+
+    @cached_property
+    def sources(self) -> Path:
+        """The cluster's templates rendered as kustomize builds them (`python -m tools.clusters workspace`):
+        kubernetes/apps/base/ai/..., kubernetes/kfn/overlay/ai-patches.yaml, ... (a read-only view)."""
+        into = Path(tempfile.mkdtemp(prefix="workspace-"))
+        result = run([str(VENV / "bin" / "python"), "-m", "tools.clusters", "workspace", self.cluster, str(into / "ws")], self.path)
+        assert result.returncode == 0, result.stderr
+        return into / "ws"
+
+    @property
+    def readme(self) -> str:
+        """The cluster's README (`make render` writes it from clusters/<name>/cluster.yaml)."""
+        return (self.path / "clusters" / self.cluster / "README.md").read_text()
+
+    @property
+    def answers_file(self) -> Path:
+        return self.path / "clusters" / self.cluster / "cluster.yaml"
 
     def worktree_files(self) -> list[Path]:
         return [p for p in self.path.rglob("*") if p.is_file() and ".git" not in p.relative_to(self.path).parts]

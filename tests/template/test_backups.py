@@ -105,7 +105,7 @@ def test_qdrant_hook_is_valid_bash_that_snapshots_into_the_data_volume(baked):
 
 
 def restore_drill(baked: Baked) -> list[list[str]]:
-    readme = (baked.path / "README.md").read_text()
+    readme = baked.readme
     section = readme.split("\n## Restore\n", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
     return [shlex.split(line) for line in block.splitlines() if line.strip()]

@@ -92,13 +92,13 @@ def test_render_refuses_a_transformer_that_touches_an_encrypted_secret(cookies):
     result = cookies.bake()
     assert result.exit_code == 0
     project = result.project_path
-    overlay = project / "kubernetes" / "apps" / "production" / "kustomization.yaml"
+    overlay = project / "templates" / "kubernetes" / "apps" / "overlay" / "kustomization.yaml"
     overlay.write_text(overlay.read_text() + "labels:\n  - pairs:\n      team: ml\n")
     render = run(["make", "--no-print-directory", "render", f"VENV={sys.prefix}"], project)
     assert render.returncode != 0
-    assert "kubernetes/apps/base/ai/open-webui/secret.sops.yaml: a kustomize transformer changed this encrypted Secret" in render.stderr
+    assert "clusters/production/secrets/open-webui.sops.yaml: a kustomize transformer changed this encrypted Secret" in render.stderr
     status = run(["git", "status", "--porcelain"], project).stdout
-    assert status.split() == ["M", "kubernetes/apps/production/kustomization.yaml"], "rendered/ must stay as it was"
+    assert status.split() == ["M", "templates/kubernetes/apps/overlay/kustomization.yaml"], "rendered/ must stay as it was"
 
 
 def test_bakes_come_from_the_published_snapshot_not_the_work_tree(request):

@@ -136,7 +136,7 @@ def test_rejected_answers_point_at_the_replay_file_and_the_command(tmp_path):
     replay.write_text(json.dumps(answers))
     fixed = bake_cli(command[1:], env)
     assert fixed.returncode == 0, fixed.stderr
-    assert "10.10.2.29" in (out / "ai-gitops" / "kubernetes" / "apps" / "base" / "ai" / "services.yaml").read_text()
+    assert "10.10.2.29" in (out / "ai-gitops" / "kubernetes" / "rendered" / "production" / "apps" / "ai" / "service-open-webui.yaml").read_text()
 
 
 def readme_commands() -> list[list[str]]:

@@ -41,7 +41,7 @@ def test_one_https_listener_and_route_per_ui_with_a_cert_manager_certificate(bak
         assert routes[name]["parentRefs"] == [{"name": ns, "sectionName": f"https-{name}"}]
         assert routes[name]["rules"] == [{"backendRefs": [{"name": name, "port": service["service_port"]}]}]
         assert baked.of_kind("Service")[name]["spec"]["type"] == "ClusterIP"
-        assert f"https://{host}" in (baked.path / "README.md").read_text()
+        assert f"https://{host}" in baked.readme
     redirect = routes["https-redirect"]
     assert redirect["parentRefs"] == [{"name": ns, "sectionName": "http"}]
     assert redirect["rules"][0]["filters"] == [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]
@@ -55,7 +55,7 @@ def test_validate_checks_the_routes_against_the_gateway_api_schema(bakery, tmp_p
     make = ["make", "--no-print-directory", f"VENV={VENV}"]
     ok = run([*make, "validate"], repo)
     assert ok.returncode == 0 and "no schema for gateway.networking.k8s.io" not in ok.stdout, ok.stdout
-    routes = repo / "kubernetes" / "infrastructure" / "base" / "gateway" / "gateway.yaml"
+    routes = repo / "templates" / "kubernetes" / "infrastructure" / "base" / "gateway" / "gateway.yaml"
     routes.write_text(routes.read_text().replace("  hostnames:\n", "  hostname:\n", 1))
     assert run([*make, "render"], repo).returncode == 0
     result = run([*make, "validate"], repo)
@@ -131,7 +131,7 @@ def test_acme_http01_solvers_are_reachable_through_default_deny(baked):
 
 
 def test_readme_cluster_issuer_solves_http01_through_this_gateway(baked):
-    ns, readme = baked.answers["namespace"], (baked.path / "README.md").read_text()
+    ns, readme = baked.answers["namespace"], baked.readme
     block = re.search(r"```yaml\n(apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\n.*?)```", readme, re.DOTALL)
     assert block, "the README shows no ClusterIssuer"
     issuer = yaml.safe_load(block.group(1))

@@ -51,8 +51,10 @@ def test_only_enabled_services_are_deployed(baked):
     expected = set(deployed(baked.answers))
     assert set(workloads(baked)) == expected
     assert set(baked.of_kind("Service")) == expected
-    base = baked.path / "kubernetes" / "apps" / "base" / "ai"
+    base = baked.sources / "kubernetes" / "apps" / "base" / "ai"
     assert {p.name for p in base.iterdir() if p.is_dir()} == expected
+    secrets = {p.name.removesuffix(".sops.yaml") for p in (baked.answers_file.parent / "secrets").iterdir()}
+    assert secrets == {name for name in expected if (base / name / "secret.sops.yaml").is_file()}
 
 
 def test_every_ai_workload_has_all_three_probes(baked):
@@ -82,7 +84,7 @@ def test_gpu_limits_only_on_gpu_workloads_of_the_chosen_vendor(baked):
 
 def test_kfn_takes_every_profile_tier_and_node_selector_from_the_repos_config(baked):
     """The rendered functionConfig (from the catalog) leaves nothing to kfn's deprecated defaults: no warning."""
-    config_file = baked.path / "kubernetes" / "kfn" / baked.cluster / "ai-patches.yaml"
+    config_file = baked.sources / "kubernetes" / "kfn" / "overlay" / "ai-patches.yaml"
     config = api.parse_config(yaml.safe_load(config_file.read_text()))
     found = api.run_checks(baked.resources, config)
     assert [r["message"] for r in found if r["severity"] != "error"] == []
@@ -151,7 +153,7 @@ def test_time_slicing_config_only_for_nvidia_sharing(baked):
 
 def test_flux_kustomizations_point_at_rendered_paths(baked):
     cluster_dir = baked.path / "clusters" / baked.cluster
-    objects = {doc["kind"] + "/" + doc["metadata"]["name"]: doc for p in cluster_dir.glob("*.yaml") for doc in yaml.safe_load_all(p.read_text())}
+    objects = {doc["kind"] + "/" + doc["metadata"]["name"]: doc for p in cluster_dir.glob("*.yaml") if p.name != "cluster.yaml" for doc in yaml.safe_load_all(p.read_text())}
     source = objects[f"GitRepository/{baked.answers['repo']}"]
     assert source["apiVersion"] == "source.toolkit.fluxcd.io/v1"
     assert source["spec"]["url"] == baked.answers["git_url"]

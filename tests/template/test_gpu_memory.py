@@ -5,9 +5,10 @@ from the catalog's table (catalog/services.yaml), not recomputed by the code und
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_the_default_bake_fits_and_derives_its_settings(default_bake):
     assert (ollama["OLLAMA_MAX_LOADED_MODELS"], ollama["OLLAMA_GPU_OVERHEAD"], ollama["OLLAMA_KEEP_ALIVE"], ollama["OLLAMA_NUM_PARALLEL"]) == ("2", str(13 * GIB), "5m", "2")
     assert env(default_bake, "faster-whisper")["WHISPER__TTL"] == "300"
     assert not {"SD_MEDVRAM", "SD_LOWVRAM"} & set(env(default_bake, "stable-diffusion"))
-    readme = (default_bake.path / "README.md").read_text()
+    readme = default_bake.readme
     assert "- total 16.7 GiB of 24 GiB" in readme
     assert "| Stable Diffusion (SD.Next) |" in readme and "| GPU (cuda) | 10 GiB |" in readme
 
@@ -58,7 +59,7 @@ def test_a_tight_budget_moves_stable_diffusion_to_a_lighter_mode(bakery):
     ollama = env(baked, "ollama")
     # 24 - 11 GiB for the others leaves 13: qwen2.5:14b 10 and nomic-embed-text 2.3 both stay loaded.
     assert (ollama["OLLAMA_MAX_LOADED_MODELS"], ollama["OLLAMA_GPU_OVERHEAD"]) == ("2", str(11 * GIB))
-    readme = (baked.path / "README.md").read_text()
+    readme = baked.readme
     assert "- total 21 GiB of 24 GiB" in readme and "SD.Next runs in memory mode `medvram`" in readme
 
 
@@ -70,13 +71,21 @@ def test_ollama_alone_on_its_gpu_keeps_models_longer(bakery):
     assert (ollama["OLLAMA_MAX_LOADED_MODELS"], ollama["OLLAMA_GPU_OVERHEAD"], ollama["OLLAMA_KEEP_ALIVE"]) == ("1", "0", "30m")
 
 
+def git_status(repo: Path) -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True).stdout
+
+
 def test_make_validate_refuses_a_budget_that_no_longer_fits(default_bake, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(default_bake.path, repo, symlinks=True)
-    record = json.loads((repo / ".cruft.json").read_text())
-    record["context"]["cookiecutter"]["gpu_memory_gb"] = "12"
-    (repo / ".cruft.json").write_text(json.dumps(record, indent=4))
-    result = type(default_bake)(repo, default_bake.answers, default_bake.given_private_key).make("validate")
+    answers = repo / "clusters" / "production" / "cluster.yaml"
+    answers.write_text(answers.read_text().replace("gpu_memory_gb: '24'", "gpu_memory_gb: '12'"))
+    edited = type(default_bake)(repo, default_bake.answers, default_bake.given_private_key)
+    render = edited.make("render")  # the same rule as the bake's: nothing is rendered
+    assert render.returncode != 0 and git_status(repo) == " M clusters/production/cluster.yaml\n", render.stdout
+    assert re.search(r"^render: clusters/production/cluster\.yaml: gpu_memory_gb: 12 — the services that can share one GPU need 16\.7 GiB", render.stderr, re.M), render.stderr
+    result = edited.make("validate")
     assert result.returncode != 0
     lines = [line for line in result.stdout.splitlines() if "gpu_memory_gb" in line]
-    assert len(lines) == 1 and re.search(r"context\.cookiecutter\.gpu_memory_gb: the services that can share one GPU need 16\.7 GiB", lines[0]), result.stdout
+    assert lines and all("clusters/production/cluster.yaml" in line for line in lines), result.stdout
+    assert any("16.7 GiB" in line for line in lines), result.stdout

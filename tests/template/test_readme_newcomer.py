@@ -11,7 +11,7 @@ ACCESS_ROW = re.compile(r"^\| [^|]+ \| ClusterIP `([a-z0-9-]+)\.[a-z0-9-]+\.svc`
 
 
 def readme(baked) -> str:
-    return (baked.path / "README.md").read_text()
+    return baked.readme
 
 
 @pytest.mark.parametrize(

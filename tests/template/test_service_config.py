@@ -13,11 +13,9 @@ from template_repo import CATALOG, Baked, container
 from test_generated_repo import CASES
 from tooling import ROOT, TEMPLATE
 
-sys.path.insert(0, str(ROOT / "hooks"))
-from answers import repo_models  # noqa: E402
-
+sys.path.insert(0, str(TEMPLATE / "{{cookiecutter.repo}}"))
 # The generated repo's tools/models.py owns the embedding rule and LiteLLM's routes (models as data).
-MODELS = repo_models(TEMPLATE / "{{cookiecutter.repo}}")
+from tools import models as MODELS  # noqa: E402
 
 ALL_ON = "nvidia-cilium-all-generated"
 GATEWAY = "intel-cilium-all-given"

@@ -111,7 +111,7 @@ def test_stable_diffusion_login_comes_from_a_file_never_the_command_line(vendor_
     sd = container(vendor_bake.of_kind("Deployment")["stable-diffusion"])
     assert sd["args"][sd["args"].index("--auth-file") + 1] == "/run/secrets/sdnext/auth"
     assert not {"--auth", "--api-auth", "--gradio-auth"} & set(sd["args"]) and "COMMANDLINE_ARGS" not in env_of(vendor_bake.of_kind("Deployment")["stable-diffusion"])
-    secret_file = vendor_bake.path / "kubernetes" / "apps" / "base" / "ai" / "stable-diffusion" / "secret.sops.yaml"
+    secret_file = vendor_bake.path / "clusters" / vendor_bake.cluster / "secrets" / "stable-diffusion.sops.yaml"
     auth = yaml.safe_load(vendor_bake.sops_decrypt(secret_file).stdout)["stringData"]["auth"]
     assert re.fullmatch(r"admin:[0-9a-f]{48}", auth)  # one user:password line, as --auth-file parses it
     mounts = {m["mountPath"]: m["name"] for m in sd["volumeMounts"]}
@@ -147,7 +147,7 @@ def test_gatus_checks_every_service_through_its_service_dns_name(vendor_bake):
 
 
 def test_readme_access_table_lists_every_deployed_service(vendor_bake):
-    readme = (vendor_bake.path / "README.md").read_text()
+    readme = vendor_bake.readme
     for name, service in deployed(vendor_bake.answers).items():
         row = next(line for line in readme.splitlines() if line.startswith(f"| {service['title']} |"))
         assert f"{service['service_port']} → {service['port']}" in row, name
@@ -158,7 +158,7 @@ def test_validate_rejects_a_gpu_for_an_image_without_that_vendors_backend(bakery
     baked = bakery("intel-cilium-all-given", **CASES["intel-cilium-all-given"])
     repo = tmp_path / "repo"
     shutil.copytree(baked.path, repo, symlinks=True)
-    deployment = repo / "kubernetes" / "apps" / "base" / "ai" / "faster-whisper" / "deployment.yaml"
+    deployment = repo / "templates" / "kubernetes" / "apps" / "base" / "ai" / "faster-whisper" / "deployment.yaml"
     deployment.write_text(deployment.read_text().replace("    ai-gitops.dev/probes: faster-whisper", '    ai-gitops.dev/gpu: "1"\n    ai-gitops.dev/probes: faster-whisper'))
     make = ["make", "--no-print-directory", f"VENV={VENV}"]
     assert run([*make, "render"], repo).returncode == 0
@@ -182,7 +182,7 @@ def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
     assert baked.of_kind("Service")["echo"]["spec"]["ports"][0]["port"] == 5678
     claim = baked.of_kind("PersistentVolumeClaim")["echo-data"]
     assert claim["metadata"]["labels"]["backup.velero.io/backup-tier"] == "Daily"
-    assert "| Echo | ClusterIP `echo.ai.svc` | 5678 → 5678 |" in (baked.path / "README.md").read_text()
+    assert "| Echo | ClusterIP `echo.ai.svc` | 5678 → 5678 |" in baked.readme
     policy = next(p for p in baked.rendered("netpol") if p["metadata"]["name"] == "echo")
     assert policy["spec"]["ingress"][0]["fromEndpoints"][0]["matchLabels"] == {"app.kubernetes.io/name": "open-webui"}
     daily = next(s for s in baked.of_kind("Schedule").values() if s["metadata"]["name"].endswith("-daily") and "gfs" not in s["metadata"]["name"])
@@ -194,7 +194,7 @@ def test_a_service_added_through_the_catalog_alone_is_deployed(tmp_path):
 def test_readme_states_sdnexts_driver_requirement_only_where_it_holds_a_gpu(vendor_bake):
     """sdnext-cuda:latest moved to a CUDA 13 torch (driver >= 580); where SD.Next runs on the CPU no driver
     is involved, and pinning a CUDA image's digest is not the advice an AMD or Intel user needs."""
-    readme = (vendor_bake.path / "README.md").read_text()
+    readme = vendor_bake.readme
     sd = CATALOG["stable-diffusion"]
     if vendor_bake.answers["enable_stable_diffusion"] is not True:
         assert "SD.Next) publishes only" not in readme
@@ -210,7 +210,7 @@ def test_intel_ollamas_vram_limit_is_documented_not_worked_around(vendor_bake):
     """Vulkan gives free VRAM only to CAP_PERFMON (ollama docs/gpu.mdx@v0.32.15); the namespace enforces
     PodSecurity baseline, which rejects a pod adding PERFMON, so the README says what Ollama does without it."""
     vulkan = CATALOG["ollama"]["images"][vendor_bake.answers["gpu_vendor"]]["backend"] == "vulkan"
-    readme = (vendor_bake.path / "README.md").read_text()
+    readme = vendor_bake.readme
     assert ("`CAP_PERFMON`" in readme) == vulkan
     ollama = container(vendor_bake.of_kind("Deployment")["ollama"])
     assert ollama["securityContext"]["capabilities"] == {"drop": ["ALL"]}

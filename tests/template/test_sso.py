@@ -52,8 +52,8 @@ def test_bad_sso_answers_are_refused_in_one_line(failed_bake, answers, line):
 def test_local_login_stays_the_default(default_bake):
     names = set(env(default_bake))
     assert not {n for n in names if n.startswith(("OAUTH", "OPENID", "ENABLE_OAUTH"))}, names
-    assert not (default_bake.path / "kubernetes/apps/base/ai/open-webui/sso.yaml").exists()
-    secret = yaml.safe_load(default_bake.sops_decrypt(default_bake.path / "kubernetes/apps/base/ai/open-webui/secret.sops.yaml").stdout)
+    assert "sso.yaml" not in (default_bake.sources / "kubernetes/apps/base/ai/open-webui/kustomization.yaml").read_text()
+    secret = yaml.safe_load(default_bake.sops_decrypt(default_bake.path / "clusters/production/secrets/open-webui.sops.yaml").stdout)
     assert sorted(secret["stringData"]) == ["WEBUI_SECRET_KEY"]
 
 
@@ -69,12 +69,12 @@ def test_sso_wires_open_webui_to_the_provider(sso_bake):
     assert wired["OAUTH_CLIENT_SECRET"] == {"secretKeyRef": {"name": "open-webui-secrets", "key": "OAUTH_CLIENT_SECRET"}}
     assert (wired["ENABLE_OAUTH_SIGNUP"], wired["ENABLE_OAUTH_ROLE_MANAGEMENT"], wired["OAUTH_ADMIN_ROLES"], wired["ENABLE_OAUTH_GROUP_MANAGEMENT"]) == ("True", "True", "ai-admin", "True")
     assert wired["WEBUI_AUTH"] == "True"
-    readme = (sso_bake.path / "README.md").read_text()
+    readme = sso_bake.readme
     assert "register the redirect URI `https://chat.lab.example.org/oauth/oidc/login/callback`" in readme
 
 
 def test_the_client_secret_is_only_in_the_sops_secret(sso_bake):
-    path = sso_bake.path / "kubernetes/apps/base/ai/open-webui/secret.sops.yaml"
+    path = sso_bake.path / "clusters" / sso_bake.cluster / "secrets" / "open-webui.sops.yaml"
     secret = yaml.safe_load(sso_bake.sops_decrypt(path).stdout)
     assert secret["stringData"]["OAUTH_CLIENT_SECRET"] == CLIENT_SECRET
     assert not [p for p in sso_bake.worktree_files() if CLIENT_SECRET.encode() in p.read_bytes()]

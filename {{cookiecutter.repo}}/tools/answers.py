@@ -17,6 +17,7 @@ Standard library and PyYAML only: the hooks import it into cookiecutter's own in
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,13 +29,22 @@ import yaml
 
 from tools import gpu_budget, models
 
-GPU_VENDORS = ("nvidia", "amd", "intel", "none")
-LB_PROVIDERS = ("cilium", "metallb")
-WHISPER_MODELS = ("auto", "large-v3", "distil-large-v3", "medium", "small", "base", "tiny")
-INTEL_DRIVERS = ("i915", "xe")
-BACKUP_METHODS = ("fs-backup", "csi-snapshot")
-EXPOSURES = ("loadbalancer", "gateway")
 CATALOG_FILE = Path("catalog") / "services.yaml"
+# The choice lists are cookiecutter.json's: read from it in the template checkout, and from the copy the
+# bake writes into the generated repo (hooks/bake.py), so no list is kept twice.
+CHOICES_FILE = Path(__file__).resolve().parent / "choices.json"
+TEMPLATE_QUESTIONS = Path(__file__).resolve().parents[2] / "cookiecutter.json"
+
+
+def read_choices() -> dict[str, tuple[str, ...]]:
+    """answer key -> its choices, as cookiecutter.json lists them (first: the default)."""
+    if CHOICES_FILE.is_file():
+        return {k: tuple(v) for k, v in json.loads(CHOICES_FILE.read_text(encoding="utf-8")).items()}
+    questions = json.loads(TEMPLATE_QUESTIONS.read_text(encoding="utf-8"))
+    return {k: tuple(v) for k, v in questions.items() if isinstance(v, list) and not k.startswith("_")}
+
+
+CHOICES = read_choices()
 MAX_GPU_MEMORY_GB = 1024
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
@@ -239,29 +249,28 @@ SIMPLE_CHECKS: dict[str, Check] = {
     "namespace": namespace,
     "git_url": matches(GIT_URL, "must be an https://, http:// or ssh:// URL (Flux accepts no scp-style host:path)"),
     "git_branch": git_branch,
-    "gpu_vendor": one_of(GPU_VENDORS),
-    "intel_gpu_driver": one_of(INTEL_DRIVERS),
     "gpu_runtime_class": lambda value: None if not value else matches(DNS1123_SUBDOMAIN, "must be empty or a RuntimeClass name (DNS-1123 subdomain)")(value),
     "gpu_node_selector": gpu_node_selector,
     "gpu_count": integer(0, MAX_GPUS),
     "gpu_time_slicing_replicas": integer(1, MAX_SHARING),
     "gpu_memory_gb": integer(1, MAX_GPU_MEMORY_GB),
     "storage_class": matches(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain (a StorageClass name)"),
-    "lb_provider": one_of(LB_PROVIDERS),
-    "exposure": one_of(EXPOSURES),
     "domain": matches(DNS1123_SUBDOMAIN, "must be a DNS domain (lowercase DNS-1123 subdomain, e.g. ai.example.com)"),
     "gateway_class": matches(DNS1123_SUBDOMAIN, "must be a GatewayClass name (DNS-1123 subdomain)"),
     "cluster_issuer": matches(DNS1123_SUBDOMAIN, "must be a ClusterIssuer name (DNS-1123 subdomain)"),
     "age_public_key": age_recipient,
     "kubernetes_version": kubernetes_version,
-    "whisper_model": one_of(WHISPER_MODELS),
-    "ollama_pvc_size": matches(QUANTITY, "must be a size like 100Gi (Mi, Gi or Ti)"),
-    "open_webui_pvc_size": matches(QUANTITY, "must be a size like 10Gi (Mi, Gi or Ti)"),
-    "whisper_pvc_size": matches(QUANTITY, "must be a size like 50Gi (Mi, Gi or Ti)"),
-    "stable_diffusion_pvc_size": matches(QUANTITY, "must be a size like 150Gi (Mi, Gi or Ti)"),
-    "qdrant_pvc_size": matches(QUANTITY, "must be a size like 20Gi (Mi, Gi or Ti)"),
-    "backup_method": one_of(BACKUP_METHODS),
 }
+
+
+def choice_checks() -> dict[str, Check]:
+    return {key: one_of(choices) for key, choices in CHOICES.items()}
+
+
+def size_checks(catalog: Mapping) -> dict[str, Check]:
+    """A check for every answer a catalogued volume takes its size from (`size_answer`)."""
+    keys = sorted({str(v["size_answer"]) for s in catalog["services"].values() for v in s.get("volumes") or [] if v.get("size_answer")})
+    return {key: matches(QUANTITY, "must be a size like 20Gi (Mi, Gi or Ti)") for key in keys}
 
 
 def csi_driver_problems(answers: Mapping[str, str]) -> list[str]:
@@ -412,7 +421,7 @@ def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
         if not isinstance(answers.get(key), bool):
             found.append(f"{key}: {answers.get(key)} — must be yes or no")
             bad_keys.add(key)
-    for key, check in SIMPLE_CHECKS.items():
+    for key, check in {**SIMPLE_CHECKS, **choice_checks(), **size_checks(catalog)}.items():
         value = answers.get(key)
         why = check(value) if isinstance(value, str) else "must be given as text"
         if why:

@@ -78,14 +78,14 @@ class Catalog:
         return None
 
     def claim_sizes(self) -> dict[str, str]:
-        """claim -> size: the volume's `size`, else the answer its `size_answer` names (in .cruft.json)."""
+        """claim -> size: the volume's `size`, else the cluster's answer its `size_answer` names."""
         sizes = {}
         for name, service in self.services.items():
             for i, volume in enumerate(service.get("volumes") or []):
                 size = volume.get("size") or self.answers.get(str(volume.get("size_answer")))
                 if not isinstance(size, str) or not size:
                     where = f"services.{name}.volumes[{i}]"
-                    raise CatalogError(f"{CATALOG}: {where}: no size (set `size: 20Gi`, or `size_answer` naming an answer in {CRUFT_RECORD})")
+                    raise CatalogError(f"{CATALOG}: {where}: no size (set `size: 20Gi`, or `size_answer` naming an answer of clusters/<name>/cluster.yaml)")
                 sizes[str(volume.get("claim"))] = size
         return sizes
 
