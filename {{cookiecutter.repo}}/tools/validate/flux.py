@@ -341,16 +341,17 @@ def check_duplicates(items: list[Manifest]) -> list[Problem]:
     return out
 
 
-def check_paths(items: list[Manifest], cluster: str) -> list[Problem]:
+def check_paths(items: list[Manifest], view: FluxView, cluster: str) -> list[Problem]:
     """A cluster's Kustomizations apply only what `make render` rendered for it (and validate checked
     with its answers): kubernetes/rendered/<cluster>/, or the cluster's own directory (bootstrap's)."""
     own = f"{RENDERED}/{cluster}"
+    built = {id(b.owner) for b in view.builds if b.owner is not None}
     out = []
-    for ks in items:
+    for ks in (k for k in items if id(k) in built):  # a path that is not there: collect() names it
         spec_path = spec_of(ks).get("path")
         rel = os.path.normpath(str(spec_path or ".").lstrip("/"))
-        if rel in (own, f"clusters/{cluster}") or rel.startswith(own + "/") or rel.startswith(".."):
-            continue  # a path outside the repo: collect() names it
+        if rel in (own, f"clusters/{cluster}") or rel.startswith(own + "/"):
+            continue
         parts = rel.split("/")
         other = parts[2] if rel.startswith(RENDERED + "/") and len(parts) > 2 else None
         what = (f"{spec_path} is cluster {other}'s rendered output: Flux would apply {other}'s manifests (its images, addresses, Secrets) to cluster {cluster}"
@@ -366,7 +367,7 @@ def check(view: FluxView) -> list[Problem]:
             out.append(Problem(f"clusters/{cluster}", "-", "-", "no Flux Kustomization (kustomize.toolkit.fluxcd.io/v1)", "add the core and apps Kustomizations pointing at kubernetes/rendered/<cluster>/", STAGE))
         for ks in items:
             out.extend(check_fields(ks, view, cluster))
-        out.extend(check_paths(items, cluster))
+        out.extend(check_paths(items, view, cluster))
         out.extend(check_dependencies(items, cluster))
         out.extend(check_blocking_kinds(items, view, cluster))
         out.extend(check_duplicates(items))

@@ -98,11 +98,13 @@ def check_sops_file(m: Manifest, rules: list[dict], rendered: bool) -> list[Prob
         out.append(Problem(m.file, m.ident, "sops", f"no creation_rules entry in {SOPS_CONFIG} matches this path", f"keep it in clusters/<name>/secrets/ and run `make render` (it writes the rule)", STAGE))
         return out
     wanted, actual = rule_recipients(rule), doc_recipients(m)
+    parts = m.file.split("/")
+    owner = f"cluster {parts[1]}" if len(parts) > 2 and parts[0] == CLUSTERS.as_posix() else "its rule"
     missing, extra = sorted(wanted - actual), sorted(actual - wanted)
     updatekeys = "decrypt with the key it was made for and re-encrypt: `sops updatekeys " + m.file + "`, or recreate the value and `sops encrypt -i`"
     if missing:
         got = ", ".join(short(r) for r in sorted(actual)) or "no age recipient"
-        out.append(Problem(m.file, m.ident, "sops.age", f"encrypted for {got}, not for the repo's recipient {', '.join(short(r) for r in missing)} from {SOPS_CONFIG}", updatekeys, STAGE))
+        out.append(Problem(m.file, m.ident, "sops.age", f"encrypted for {got}, not for {owner}'s recipient {', '.join(short(r) for r in missing)} from {SOPS_CONFIG}", updatekeys, STAGE))
     elif extra:
         out.append(Problem(m.file, m.ident, "sops.age", f"also encrypted for {', '.join(short(r) for r in extra)}, which {SOPS_CONFIG} does not name (a retired key still decrypts it)", updatekeys + "; after a leak use `make rotate-key`", STAGE))
     return out
