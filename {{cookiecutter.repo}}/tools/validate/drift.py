@@ -56,13 +56,17 @@ def render_copy(repo: Repo, scratch: Path) -> str:
     return tools.first_error_line(result.stderr or result.stdout) if result.returncode else ""
 
 
+def files_under(directory: Path) -> dict[str, bytes]:
+    if not directory.is_dir():
+        return {}
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
 def rendered_files(root: Path) -> dict[str, bytes]:
     """Repo-relative path -> content of every file `make render` writes."""
-    directory = root / RENDERED
-    found = sorted(directory.rglob("*")) if directory.is_dir() else []
-    found += [p for p in sorted((root / CLUSTERS).glob("*/*.yaml")) if p.name != ANSWERS_FILE]
-    found += [root / SOPS_CONFIG]
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in found if p.is_file()}
+    found = {f"{RENDERED}/{name}": content for name, content in files_under(root / RENDERED).items()}
+    written = [p for p in sorted((root / CLUSTERS).glob("*/*.yaml")) if p.name != ANSWERS_FILE] + [root / SOPS_CONFIG]
+    return found | {p.relative_to(root).as_posix(): p.read_bytes() for p in written if p.is_file()}
 
 
 def short_diff(committed: bytes, expected: bytes, name: str) -> str:
