@@ -15,24 +15,42 @@ $(STAMP): pyproject.toml
 	PYTHONWARNINGS='ignore:Compat editable installs' $(BIN)/python -m pip install -q -e '.[dev,bench]' --config-settings editable_mode=compat
 	touch $@
 
-# Bake the default answers into out/demo from a clone of this checkout's HEAD, as
-# `cookiecutter gh:org/ai-gitops` fetches it (baking `.` would copy .venv along with the template).
-# The bake sets up the repo's own .venv (pip, once) and renders through the repo's Makefile, so what
-# follows only shows the result.
-DEMO_REPO := out/demo/ai-gitops
-demo: $(STAMP)
-	rm -rf out/demo out/template
-	git clone -q . out/template
-	VENV=.venv $(BIN)/cookiecutter --no-input --output-dir out/demo out/template
+# Bake the default answers from a clone of this checkout's HEAD, as `cookiecutter gh:org/ai-gitops` fetches
+# it, into DEMO_DIR: outside the checkout, in the user's cache, because a later `cookiecutter .` from this
+# checkout copies the whole directory before its first question (hooks/pre_prompt.py exists) and would
+# drag the demo's repo, clone and tools along; the cache also survives a reboot, unlike /tmp. For the same
+# reason the demo needs no .venv here: cookiecutter (the version pyproject.toml pins) and the demo repo's
+# tools (its requirements.txt) go into DEMO_TOOLS, installed once and again only when either changes.
+# The bake uses those tools as they are (VENV) and the demo repo's .venv links to them, so its own make
+# targets install nothing either (its Makefile takes .venv as installed when .venv/.installed is newer than
+# requirements.txt: touched after the bake). The bake renders through the repo's Makefile; what follows
+# only shows the result.
+DEMO_DIR     ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ai-gitops/demo
+DEMO_TOOLS   ?= $(DEMO_DIR)/tools
+DEMO_REPO    := $(DEMO_DIR)/ai-gitops
+DEMO_WANTS   := $(DEMO_DIR)/tools-wanted.txt
+COOKIECUTTER := $(shell grep -o '"cookiecutter==[^"]*"' pyproject.toml | tr -d '"')
+demo:
+	@rm -rf '$(DEMO_DIR)/template' '$(DEMO_REPO)'
+	@git clone -q . '$(DEMO_DIR)/template'
+	@{ cat '$(DEMO_DIR)/template/{{cookiecutter.repo}}/requirements.txt'; echo '$(COOKIECUTTER)'; } > '$(DEMO_WANTS)'
+	@cmp -s '$(DEMO_WANTS)' '$(DEMO_TOOLS)/installed.txt' || { \
+		echo "installing cookiecutter and the demo repo's tools into $(DEMO_TOOLS) (pip; again only when they change) ..."; \
+		rm -rf '$(DEMO_TOOLS)' && $(PYTHON) -m venv '$(DEMO_TOOLS)' && \
+		'$(DEMO_TOOLS)/bin/python' -m pip install --quiet --disable-pip-version-check -r '$(DEMO_WANTS)' && \
+		mv '$(DEMO_WANTS)' '$(DEMO_TOOLS)/installed.txt'; }
+	@rm -f '$(DEMO_WANTS)'
+	VENV='$(DEMO_TOOLS)' '$(DEMO_TOOLS)/bin/cookiecutter' --no-input --output-dir '$(DEMO_DIR)' '$(DEMO_DIR)/template'
+	@ln -s '$(DEMO_TOOLS)' '$(DEMO_REPO)/.venv' && touch '$(DEMO_TOOLS)/.installed' && echo .venv >> '$(DEMO_REPO)/.git/info/exclude'
 	@echo; echo "== $(DEMO_REPO)/kubernetes/rendered: what Flux applies"
-	@cd $(DEMO_REPO) && find kubernetes/rendered -name '*.yaml' ! -name kustomization.yaml | sort | sed 's/^/  /'
+	@cd '$(DEMO_REPO)' && find kubernetes/rendered -name '*.yaml' ! -name kustomization.yaml | sort | sed 's/^/  /'
 	@echo; echo "== what kfn added in namespace ai (the base manifests only carry its markers)"
-	@cd $(DEMO_REPO)/kubernetes/rendered/production && for f in */ai/*.yaml; do \
+	@cd '$(DEMO_REPO)/kubernetes/rendered/production' && for f in */ai/*.yaml; do \
 		added=$$(grep -oE 'nvidia.com/gpu: [0-9]+|nvidia.com/gpu.present|[a-z]+Probe|backup-tier: [A-Za-z]+' $$f | sort -u | tr '\n' ' '); \
 		[ -z "$$added" ] || echo "  $$f: $$added"; \
 	done
-	@echo; echo "== git"; git -C $(DEMO_REPO) log --oneline --shortstat | sed 's/^/  /'
-	@echo; sed -n '/^## Access points/,/^## Layout/{/^## Layout/d;p}' $(DEMO_REPO)/README.md
+	@echo; echo "== git"; git -C '$(DEMO_REPO)' log --oneline --shortstat | sed 's/^/  /'
+	@echo; sed -n '/^## Access points/,/^## Bootstrap/{/^## Bootstrap/d;p}' '$(DEMO_REPO)/clusters/production/README.md'
 
 # make test: every tier that runs on this machine in a few minutes: not the tests marked slow, nor those
 # that start real servers (make test-runtime), nor the real Renovate (make test-renovate). make test-fast:

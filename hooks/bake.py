@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,13 @@ def occupied(project: Path) -> str | None:
     return f"{project} exists and is not empty; nothing was changed. Bake into a new directory (-o DIR)."
 
 
+def progress(bake: Bake, line: str) -> None:
+    """One line on stderr before a step that runs long and prints nothing itself (cookiecutter shows the
+    hooks' output as it comes). cruft's scratch bakes stay silent: cruft diffs them, the user never sees them."""
+    if not bake.is_cruft_scratch:
+        print(line, file=sys.stderr, flush=True)
+
+
 def run_tool(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     if result.returncode:
@@ -99,6 +107,7 @@ def provision_tools(bake: Bake) -> None:
     its pinned requirements.txt (`make .venv/.installed`: the package index once, then pip's cache)."""
     chosen = os.environ.get("VENV", "")
     if not chosen or chosen == ".venv":
+        progress(bake, f"installing the repo's tools into {bake.project / '.venv'} (pip; about 2 minutes the first time, seconds from pip's cache) ...")
         run_tool(["make", "--no-print-directory", ".venv/.installed"], bake.project)
         chosen = ".venv"
     bake.venv = Path(chosen) if Path(chosen).is_absolute() else bake.project / chosen
@@ -127,6 +136,7 @@ def bootstrap(bake: Bake) -> None:
     ]
     outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")  # a bake started from a Makefile must not leak into this one
     env = {k: v for k, v in os.environ.items() if k not in outer_make}
+    progress(bake, "encrypting Secrets, rendering, first commit ...")
     bake.messages.append(run_tool(command, bake.project, env).strip())
 
 

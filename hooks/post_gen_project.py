@@ -32,7 +32,7 @@ def main() -> int:
     print(f"\nGenerated {bake.project}")
     for message in bake.messages:
         print("  " + message.replace("\n", "\n  "))
-    print(f"  next: see {bake.project / 'README.md'} (push, then flux bootstrap)")
+    print(f"  next: see {bake.project / 'clusters' / ANSWERS['cluster_name'] / 'README.md'} (push, then flux bootstrap)")
     return 0
 
 

@@ -39,7 +39,7 @@ OLD_NAMES = {"whisper": ("faster-whisper", "speaches: port 8000, /health, 5 min;
 TIERS: Mapping[str, str] = {"models": "GFS", "data": "GFS", "cache": "Daily"}
 
 # The node selector kfn 0.1 added when spec.gpu.nodeSelector is unset. Both labels are optional add-ons:
-# nvidia.com/gpu.present is set only by the GPU Operator's GPU Feature Discovery, and
+# nvidia.com/gpu.present is set only by the GPU Operator (from NFD's PCI labels; sources in kfn/README.md), and
 # intel.feature.node.kubernetes.io/gpu only by Node Feature Discovery with Intel's rules; without them the
 # pod stays Pending. The vendor's resource request alone places the pod. (AMD's went in 0.2.0 at once.)
 NODE_SELECTORS: Mapping[str, Mapping[str, str]] = {

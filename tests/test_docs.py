@@ -9,12 +9,13 @@ import subprocess
 from pathlib import Path, PurePath
 
 import pytest
+import yaml
 
 from tooling import ROOT
 
 GENERATED = "{{cookiecutter.repo}}"
 # What a bake or `make demo` writes: named in the docs, absent from a checkout.
-CREATED_LATER = (".sops.yaml", "age.agekey", ".cruft.json", "kubernetes/rendered", ".venv", "out/demo")
+CREATED_LATER = (".sops.yaml", "age.agekey", ".cruft.json", "kubernetes/rendered", ".venv")
 # Vendored upstream schema notes cite upstream repos' paths, not ours.
 NOT_OURS = ("/schemas/",)
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -95,3 +96,29 @@ def test_a_stale_pointer_is_caught() -> None:
         "path hooks/gone.py",
         "make target no-such-target",
     ]
+
+
+# kfn's examples show our stack: an image whose repository the catalog deploys carries one of the catalog's tags.
+CATALOG_IMAGES = {
+    image["image"]
+    for service in yaml.safe_load((ROOT / GENERATED / "catalog" / "services.yaml").read_text())["services"].values()
+    for image in service["images"].values()
+}
+IMAGE_LINE = re.compile(r"^\s*image: ([^\s#]+)", re.M)
+KFN_EXAMPLES = ["kfn/README.md", *(f for f in FILES if f.startswith("kfn/examples/"))]
+
+
+def drifted_images(text: str) -> list[str]:
+    repositories = {image.rsplit(":", 1)[0] for image in CATALOG_IMAGES}
+    return [ref for ref in IMAGE_LINE.findall(text) if ref.rsplit(":", 1)[0] in repositories and ref not in CATALOG_IMAGES]
+
+
+@pytest.mark.parametrize("example", KFN_EXAMPLES)
+def test_kfn_examples_use_the_catalog_images(example: str) -> None:
+    assert drifted_images((ROOT / example).read_text()) == [], f"{example}: set the image from {GENERATED}/catalog/services.yaml"
+
+
+def test_a_drifted_example_image_is_caught() -> None:
+    text = "        image: ollama/ollama:0.1.0\n        image: example/app:1.0\n        image: ollama/ollama:0.33.0-rocm\n"
+    assert "ollama/ollama:0.33.0-rocm" in CATALOG_IMAGES
+    assert drifted_images(text) == ["ollama/ollama:0.1.0"]

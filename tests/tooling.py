@@ -36,7 +36,7 @@ def template_snapshot(into: Path) -> Path:
     ignored, as they are in the work tree), in a git repo of their own with one commit.
 
     Baking from the work tree itself would also be wrong in cost: cookiecutter copies the whole template
-    (with .venv and out/) into a temporary directory before every bake because hooks/pre_prompt.py exists."""
+    (with .venv) into a temporary directory before every bake because hooks/pre_prompt.py exists."""
     listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True)
     target = into / "ai-gitops"
     for name in filter(None, listed.stdout.decode().split("\0")):

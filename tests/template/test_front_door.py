@@ -52,6 +52,11 @@ def test_fresh_virtualenv_with_only_cookiecutter(tmp_path):
     result = bake_cli(["--no-input", "-o", str(tmp_path / "out"), str(TEMPLATE)], env, cookiecutter=only_cookiecutter)
     assert result.returncode == 0, result.stderr
     repo = tmp_path / "out" / "ai-gitops"
+    # The long silent steps after the last question are announced before they start.
+    assert result.stderr.splitlines() == [
+        f"installing the repo's tools into {repo / '.venv'} (pip; about 2 minutes the first time, seconds from pip's cache) ...",
+        "encrypting Secrets, rendering, first commit ...",
+    ]
     assert (repo / ".venv" / "bin" / "sops").is_file() and (repo / "age.agekey").is_file()
     assert (repo / "kubernetes" / "rendered" / "production" / "apps" / "kustomization.yaml").is_file()
     log = subprocess.run(["git", "log", "--oneline"], cwd=repo, capture_output=True, text=True).stdout

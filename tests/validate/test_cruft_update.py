@@ -57,7 +57,9 @@ def updated(repo: Repo, template: Path, before: dict[Path, bytes]) -> None:
     """The update applied cleanly: the new commit recorded, nothing to resolve, render and validate pass, key and Secrets unchanged."""
     update = cruft_update(repo)
     assert update.returncode == 0, update.stdout + update.stderr
-    assert "Generated" not in update.stdout  # the scratch bakes stopped after pruning and copying kfn
+    # the scratch bakes stopped after pruning and copying kfn, and said nothing of tools or encryption
+    assert "Generated" not in update.stdout
+    assert "installing the repo's tools" not in update.stderr and "encrypting Secrets" not in update.stderr
     assert not list(repo.path.glob("**/*.rej"))
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=template, capture_output=True, text=True).stdout.strip()
     record = json.loads(repo.file(".cruft.json").read_text())

@@ -36,15 +36,15 @@ CHOICES_FILE = Path(__file__).resolve().parent / "choices.json"
 TEMPLATE_QUESTIONS = Path(__file__).resolve().parents[2] / "cookiecutter.json"
 
 
-def read_choices() -> dict[str, tuple[str, ...]]:
+@lru_cache(maxsize=1)
+def choices() -> dict[str, tuple[str, ...]]:
     """answer key -> its choices, as cookiecutter.json lists them (first: the default)."""
     if CHOICES_FILE.is_file():
         return {k: tuple(v) for k, v in json.loads(CHOICES_FILE.read_text(encoding="utf-8")).items()}
+    if not TEMPLATE_QUESTIONS.is_file():
+        raise FileNotFoundError(f"{CHOICES_FILE.name}: missing from tools/ (the bake writes it from the template's cookiecutter.json; restore it from git)")
     questions = json.loads(TEMPLATE_QUESTIONS.read_text(encoding="utf-8"))
     return {k: tuple(v) for k, v in questions.items() if isinstance(v, list) and not k.startswith("_")}
-
-
-CHOICES = read_choices()
 MAX_GPU_MEMORY_GB = 1024
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64
@@ -264,7 +264,7 @@ SIMPLE_CHECKS: dict[str, Check] = {
 
 
 def choice_checks() -> dict[str, Check]:
-    return {key: one_of(choices) for key, choices in CHOICES.items()}
+    return {key: one_of(values) for key, values in choices().items()}
 
 
 def size_checks(catalog: Mapping) -> dict[str, Check]:

@@ -119,7 +119,10 @@ def load(name: str, root: Path = ROOT) -> dict:
     except models.ModelsError as err:
         raise ClusterError(str(err)) from None
     complete = {**found, "repo": repo_record(root).get("repo"), "cluster_name": name, "ollama_models": model_list}
-    problems = rules.problems(complete, load_catalog(root))
+    try:
+        problems = rules.problems(complete, load_catalog(root))
+    except FileNotFoundError as err:
+        raise ClusterError(str(err)) from None
     if problems:
         raise ClusterError("\n".join(f"{where}: {line}" for line in problems))
     return complete
