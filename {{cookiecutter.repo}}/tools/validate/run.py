@@ -66,6 +66,8 @@ def policy_stage(c: Context) -> list[Problem]:
     services = catalog.load(c.repo.root)
     out = []
     for cluster, applied in sorted(c.applied_by_cluster().items()):
+        if cluster in c.clusters and c.clusters[cluster].problems:
+            continue  # without its answers or sources (said once, up front) every judgement would be a guess
         found = facts(services, c.answers(cluster))
         sources = c.clusters[cluster].manifests if cluster in c.clusters else []
         out += policy.check(applied, sources, found) + images.check(applied, found) + budget.check(found, applied, cluster)
