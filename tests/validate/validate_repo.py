@@ -97,8 +97,11 @@ class Repo:
         path.write_text(text.replace(old, new, 1))
 
     def readme_block(self, heading: str) -> str:
-        """The shell block under `### heading` in the repo's README, as a user would copy it."""
-        readme = self.file("README.md").read_text()
+        """The shell block under `### heading` in the repo's README or its cluster's (clusters/<name>/README.md,
+        rendered from templates/flux/), as a user would copy it."""
+        readmes = [self.file("README.md").read_text(), self.file(f"clusters/{self.cluster}/README.md").read_text()]
+        readme = next((text for text in readmes if f"\n### {heading}\n" in text), "")
+        assert readme, f"no ### {heading} in README.md or clusters/{self.cluster}/README.md"
         section = readme.split(f"\n### {heading}\n", 1)[1].split("\n#", 1)[0]
         match = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
         assert match, f"no sh block under ### {heading}"
