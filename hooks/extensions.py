@@ -40,13 +40,14 @@ def project_dir() -> Path:
 def load(project: Path, answers_text: str, catalog_text: str) -> tuple[dict, dict]:
     """(globals, filters) of the project's tools/answers.py, per content: cruft bakes two template commits
     in one process, from the same path, and the second must not see the first one's rules."""
-    for name in [n for n in sys.modules if n == "tools" or n.startswith("tools.")]:
+    for name in [n for n in sys.modules if n.partition(".")[0] in ("tools", "kfn")]:
         del sys.modules[name]
-    sys.path.insert(0, str(project))
+    paths = [str(project), str(project.parent)]  # the project's tools/ and the template's kfn/
+    sys.path[:0] = paths
     try:
         from tools import answers
     finally:
-        sys.path.remove(str(project))
+        del sys.path[:2]
     return answers.template_globals(yaml.safe_load(catalog_text)), answers.TEMPLATE_FILTERS
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 TEMPLATE_ROOT = Path({{ template_root | tojson }})
 PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{ '{{cookiecutter.repo}}' }}"
-sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(PROJECT_TEMPLATE)]
+sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(PROJECT_TEMPLATE), str(TEMPLATE_ROOT)]  # TEMPLATE_ROOT: kfn
 
 from bake import occupied, remove_template_copy  # noqa: E402
 from tools.answers import CATALOG_FILE, load_catalog, problems  # noqa: E402  (the generated repo's own rules)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kfn.checks import is_gpu_resource, lb_ips
 from kfn.checks import run as run_checks
+from kfn.config import VENDORS as GPU_VENDORS
 from kfn.config import Config, parse_config
 from kfn.errors import ConfigError
 from kfn.results import field_path
@@ -19,6 +20,7 @@ __all__ = [
     "all_containers",
     "Config",
     "ConfigError",
+    "GPU_VENDORS",
     "claim_templates",
     "containers",
     "field_path",

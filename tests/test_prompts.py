@@ -50,3 +50,16 @@ def test_gpu_vendor_label_names_where_each_gpu_service_runs(vendor):
 
 def test_every_gpu_service_has_a_name_the_labels_can_use():
     assert len({short_name(s) for s in GPU_SERVICES.values()}) == len(GPU_SERVICES) >= 3
+
+
+def test_every_vendor_choice_has_an_image_per_service_and_kfn_knows_its_gpu():
+    """One vendor list, cookiecutter.json's: the catalog has an image of every service for each choice,
+    and kfn a GPU resource for each choice but `none`."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from kfn.api import GPU_VENDORS
+
+    vendors = COOKIECUTTER["gpu_vendor"]
+    assert {name: sorted(s["images"]) for name, s in CATALOG.items()} == {name: sorted(vendors) for name in CATALOG}
+    assert sorted(GPU_VENDORS) == sorted(v for v in vendors if v != "none")

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from kfn.api import GPU_VENDORS  # kfn owns each vendor's GPU resource names
 from tools import gpu_budget, models
 
 CATALOG_FILE = Path("catalog") / "services.yaml"
@@ -368,8 +369,7 @@ def gpu_problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
         return []
     if int(count) == 0:
         return [f"gpu_count: {count} — must be at least 1 with gpu_vendor {vendor}"]
-    # The ROCm device plugin hands out whole GPUs: no sharing factor applies.
-    slots = int(count) * (1 if vendor == "amd" else int(sharing))
+    slots = int(count) * gpu_budget.pods_per_gpu(answers)
     workloads = gpu_workloads(answers, catalog)
     if len(workloads) <= slots:
         return []
@@ -438,6 +438,16 @@ def problems(answers: Mapping[str, str], catalog: Mapping) -> list[str]:
     return found
 
 
+def gpu_resource(answers: Mapping[str, object]) -> str:
+    """The resource a GPU pod of this cluster requests ("" without GPUs): kfn's vendor default, Intel's
+    by the kernel driver answer."""
+    vendor = str(answers["gpu_vendor"])
+    if vendor not in GPU_VENDORS:
+        return ""
+    resources = GPU_VENDORS[vendor]["resources"]
+    return next((r for r in resources if r.rpartition("/")[2] == answers.get("intel_gpu_driver")), resources[0]) if vendor == "intel" else resources[0]
+
+
 def stt_model(answers: Mapping[str, object], catalog: Mapping) -> str:
     """The speech-to-text model id for the whisper_model answer ("auto": by whether speaches gets a GPU)."""
     whisper = catalog["services"]["faster-whisper"]
@@ -471,6 +481,8 @@ def template_globals(catalog: Mapping) -> dict[str, object]:
         "catalog": lambda: catalog,
         "deployed_services": lambda answers: deployed(answers, catalog),
         "layers": active_layers,
+        "gpu_resource": gpu_resource,
+        "pods_per_gpu": gpu_budget.pods_per_gpu,
         "gpu_plan": lambda answers: gpu_plan(answers, catalog),
         "gpu_settings": lambda answers: gpu_settings(answers, catalog),
         "stt_model": lambda answers: stt_model(answers, catalog),

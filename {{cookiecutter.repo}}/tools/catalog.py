@@ -18,12 +18,11 @@ from pathlib import Path
 import yaml
 
 from kfn import api
+from kfn.api import GPU_VENDORS  # kfn owns each vendor's GPU resource names
 from tools import models
 from tools.manifests import CRUFT_RECORD, Manifest
 
 CATALOG = "catalog/services.yaml"
-# The vendor a GPU resource name belongs to (the device plugins' resource prefixes).
-RESOURCE_VENDORS = {"nvidia.com/": "nvidia", "amd.com/": "amd", "gpu.intel.com/": "intel"}
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 JOBS = ("Job", "CronJob")
 
@@ -156,4 +155,6 @@ def load(root: Path) -> Catalog:
 
 
 def resource_vendor(resource: str) -> str | None:
-    return next((vendor for prefix, vendor in RESOURCE_VENDORS.items() if resource.startswith(prefix)), None)
+    """The vendor a GPU resource name belongs to, by the device plugins' resource prefixes (kfn's list)."""
+    prefixes = {r.rpartition("/")[0] + "/": vendor for vendor, spec in GPU_VENDORS.items() for r in spec["resources"]}
+    return next((vendor for prefix, vendor in prefixes.items() if resource.startswith(prefix)), None)

@@ -335,7 +335,8 @@ def main(argv: list[str]) -> int:
         else:
             print("\n".join(remove(argv[1])))
     except ClusterError as err:
-        print(f"{argv[0]}-cluster: {err}", file=sys.stderr)
+        target = {"add": "add-cluster", "remove": "remove-cluster"}.get(argv[0], f"clusters {argv[0]}")  # as `make` names it
+        print(f"{target}: {err}", file=sys.stderr)
         return 1
     return 0
 

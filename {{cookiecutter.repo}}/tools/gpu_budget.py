@@ -128,8 +128,14 @@ def sd_need(sd: Mapping, mode: str) -> Need:
     return Need("stable-diffusion", "Stable Diffusion", float(memory["classes"][checkpoint][mode]), f"{checkpoint} checkpoint, SD.Next memory mode {mode}")
 
 
+def pods_per_gpu(answers: Mapping) -> int:
+    """How many GPU pods may share one card: the sharing answer, except that AMD's device plugin hands
+    out whole GPUs (ROCm k8s-device-plugin: no time-slicing; kfn/README.md "Vendor defaults")."""
+    return 1 if answers["gpu_vendor"] == "amd" else int(answers["gpu_time_slicing_replicas"])
+
+
 def plan(answers: Mapping, services: Mapping, gpu_services: list[str], sd_mode: str | None = None) -> Plan | None:
-    """The budget of a bake: `gpu_services` are the deployed services holding a GPU (hooks/answers.py
+    """The budget of a bake: `gpu_services` are the deployed services holding a GPU (tools/answers.py
     gpu_workloads). None without Ollama on a GPU (CPU only): nothing shares a card. The bake chooses
     SD.Next's memory mode; `make validate` passes the one the manifests set (`sd_mode`)."""
     if "ollama" not in gpu_services:
@@ -140,8 +146,7 @@ def plan(answers: Mapping, services: Mapping, gpu_services: list[str], sd_mode: 
     needs = {name: model_need(name, ollama) for name in names}
     models = [n for n in needs.values() if n]
     unknown = [name for name, n in needs.items() if n is None]
-    # AMD's device plugin hands out whole GPUs; otherwise up to `replicas` pods share a card.
-    per_card = 1 if answers["gpu_vendor"] == "amd" else int(answers["gpu_time_slicing_replicas"])
+    per_card = pods_per_gpu(answers)
     # SD.Next's lighter memory modes trade speed for memory: the first one that fits is chosen.
     modes = [sd_mode] if sd_mode else SD_MODES if "stable-diffusion" in gpu_services else SD_MODES[:1]
     candidates = [_plan(answers, services, gpu_services, memory, models, unknown, per_card, mode) for mode in modes]
