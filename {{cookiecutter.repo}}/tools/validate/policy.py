@@ -11,7 +11,6 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 from kfn import api
 from tools.catalog import Catalog, CatalogError
