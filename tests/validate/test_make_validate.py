@@ -457,3 +457,12 @@ def test_gateway_address_outside_the_pool(tmp_path, lb_provider):
     field = "spec.addresses[0].value" if lb_provider == "cilium" else 'spec.infrastructure.annotations["metallb.io/loadBalancerIPs"]'
     line = outcome.problem("Gateway/ai", field)
     assert "10.10.3.30 is outside every LoadBalancer pool" in line and line.startswith(f"{gateway} (rendered: ")
+
+
+def test_literal_value_in_a_secret_recipe(repo):
+    """A recipe in templates/ holds markers; a literal there is in git in clear (and in every cluster made from it)."""
+    recipe = repo.file(f"{BASE}/open-webui/secret.sops.yaml")
+    recipe.write_text(recipe.read_text().replace("WEBUI_SECRET_KEY: <random:hex:32>", "WEBUI_SECRET_KEY: hunter2hunter2"))
+    outcome = failing(repo, secrets=1)
+    line = outcome.problem(f"{BASE}/open-webui/secret.sops.yaml: Secret/open-webui-secrets: stringData.WEBUI_SECRET_KEY: a literal value in a Secret recipe")
+    assert "hunter2" not in outcome.stdout and "<random:hex:32>" in line

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import yaml
 
+from tools import clusters
 from tools.clusters import ANSWERS_FILE, CLUSTERS, SECRETS_DIR
+from tools.secret_recipes import FROM_ENVIRONMENT, PLACEHOLDER
 from tools.manifests import RENDERED, SOPS_CONFIG, SOPS_SUFFIXES, Manifest
 from tools.validate import tools
 from tools.validate.origin import rendered_cluster
@@ -155,6 +157,30 @@ def check_rendered_copies(repo: Repo) -> list[Problem]:
     return out
 
 
+def check_recipes(root: Path, answers: dict[str, dict]) -> list[Problem]:
+    """A recipe (templates/.../<service>/secret.sops.yaml) holds markers, not values: each value of its
+    Secret, rendered for each cluster, has a <random:...> or <env:...> marker, else the literal is in git
+    in clear and in every cluster made from it."""
+    catalog = clusters.load_catalog(root)
+    recipes = [r for r in clusters.template_files(root, clusters.SERVICE_TEMPLATES) if clusters.is_recipe(r)]
+    out = []
+    for name, found in sorted(answers.items()):
+        for recipe in (r for r in recipes if not clusters.switched_off(r, found, catalog)):
+            try:
+                document = yaml.safe_load(clusters.recipe_text(name, found, recipe, root))
+            except (clusters.ClusterError, yaml.YAMLError):
+                continue  # the workspace render of the same template says why
+            if not isinstance(document, dict):
+                continue
+            for section in ("data", "stringData"):
+                for key, value in (document.get(section) or {}).items():
+                    if not (PLACEHOLDER.search(str(value)) or FROM_ENVIRONMENT.search(str(value))):
+                        ident = f"{document.get('kind')}/{(document.get('metadata') or {}).get('name')}"
+                        out.append(Problem(recipe.as_posix(), ident, f"{section}.{key}", "a literal value in a Secret recipe: git keeps it in clear, and every cluster's Secret gets it",
+                                           "write a marker instead, <random:hex:32> (or <env:NAME> for a value only you know), and rotate the value if it was real", STAGE))
+    return out
+
+
 def check_plaintext(m: Manifest, where: str) -> Problem:
     return Problem(m.file, m.ident, "-", f"plaintext Secret {where}: Flux would apply it as is and git keeps it forever", "put it in a *.sops.yaml file encrypted with `sops encrypt -i`, then rotate the values", STAGE)
 
@@ -242,5 +268,6 @@ def check(repo: Repo, applied: list[Manifest], key_files: list[Path], answers: d
             out.append(check_plaintext(m, "in what Flux applies (a secretGenerator or an unencrypted file)"))
             reported.add((m.file, m.ident))
     out.extend(check_rendered_copies(repo))
+    out.extend(check_recipes(repo.root, answers))
     out.extend(check_decryption(repo, applied, key_files))
     return out
