@@ -45,9 +45,10 @@ def state(tmp_path: Path, recorded: str | None = "everything") -> Path:
     return target
 
 
-def preflight(repo: Baked, cluster: Path, **env: str):
+def preflight(repo: Baked | Path, cluster: Path, *args: str, **env: str):
     path = f"{HERE}:{VENV / 'bin'}:/usr/bin:/bin"
-    return run(["make", "--no-print-directory", "preflight", f"VENV={VENV}"], repo.path, PATH=path, KUBECTL_STATE=str(cluster), **env)
+    where = repo if isinstance(repo, Path) else repo.path
+    return run(["make", "--no-print-directory", "preflight", f"VENV={VENV}", *args], where, PATH=path, KUBECTL_STATE=str(cluster), **env)
 
 
 def problems(stdout: str) -> list[str]:
@@ -217,3 +218,24 @@ def test_kubectl_that_cannot_ask_the_cluster_gets_one_line(make_state, line, def
     assert result.stdout == ""
     said = [text for text in result.stderr.splitlines() if not text.startswith("make")]  # make adds its own "Error 2"
     assert len(said) == 1 and said[0].startswith(line), result.stderr
+
+
+def test_with_several_clusters_preflight_asks_which_one_and_checks_the_one_named(default_repo, tmp_path):
+    """Each cluster is checked with its own answers and rendered output; none named: one line asking."""
+    repo = tmp_path / "repo"
+    shutil.copytree(default_repo.path, repo, symlinks=True)
+    added = run(["make", "--no-print-directory", "add-cluster", "NAME=lab", f"VENV={VENV}"], repo)
+    assert added.returncode == 0, added.stdout + added.stderr
+    answers = repo / "clusters" / "lab" / "cluster.yaml"
+    answers.write_text(answers.read_text().replace("storage_class: longhorn", "storage_class: ceph-block"))
+    assert run(["make", "--no-print-directory", "render", "CLUSTER=lab", f"VENV={VENV}"], repo).returncode == 0
+    cluster = state(tmp_path)
+    unnamed = preflight(repo, cluster)
+    assert unnamed.returncode == 2 and unnamed.stdout == "", unnamed.stdout
+    said = [text for text in unnamed.stderr.splitlines() if not text.startswith("make")]
+    assert said == ["preflight: CLUSTER: this repo has 2 clusters (lab, production): name the one your kubectl reaches, e.g. make preflight CLUSTER=lab"], unnamed.stderr
+    assert preflight(repo, cluster, "CLUSTER=production").returncode == 0
+    lab = preflight(repo, cluster, "CLUSTER=lab")
+    assert problems(lab.stdout) and problems(lab.stdout)[0].startswith("preflight: core: StorageClass ceph-block does not exist"), lab.stdout
+    unknown = preflight(repo, cluster, "CLUSTER=staging")
+    assert unknown.returncode == 2 and "CLUSTER: 'staging': no such cluster (clusters: lab, production)" in unknown.stderr

@@ -4,7 +4,6 @@ and `make diff` shows what a change does to the cluster, Secret values masked.""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import yaml
@@ -44,20 +43,19 @@ def test_an_image_changed_in_the_catalog_reaches_every_container_of_its_service(
 
 def test_render_overrides_an_image_a_manifest_sets(repo):
     """A tag written into a base manifest by hand (or left by an old template) never reaches the cluster."""
-    repo.edit("kubernetes/apps/base/ai/ollama/deployment.yaml", "          # image: set by", "          image: ollama/ollama:0.1.0\n          # image: set by")
+    repo.edit("templates/kubernetes/apps/base/ai/ollama/deployment.yaml", "          # image: set by", "          image: ollama/ollama:0.1.0\n          # image: set by")
     repo.render()
     assert image_of(repo, f"{APPS}/deployment-ollama.yaml") == OLLAMA
     assert repo.validate().returncode == 0
     build = repo.make("build")  # prints what make render writes
-    assert build.returncode == 0 and "# kubernetes/apps/production\n" in build.stdout
+    assert build.returncode == 0 and "# cluster production, layer apps\n" in build.stdout
     assert f"image: {OLLAMA}\n" in build.stdout and "ollama/ollama:0.1.0" not in build.stdout
 
 
 def test_claim_sizes_come_from_the_catalog_and_the_answers_it_names(repo):
     repo.edit(CATALOG, "data_class: data, size: 20Gi}", "data_class: data, size: 30Gi}")
-    record = json.loads(repo.file(".cruft.json").read_text())
-    record["context"]["cookiecutter"]["ollama_pvc_size"] = "200Gi"
-    repo.file(".cruft.json").write_text(json.dumps(record, indent=4) + "\n")
+    answers = f"clusters/{repo.cluster}/cluster.yaml"
+    repo.edit(answers, f"\nollama_pvc_size: {repo.answers['ollama_pvc_size']}\n", "\nollama_pvc_size: 200Gi\n")
     stale = repo.validate()
     assert "claim stable-diffusion-data: requests 20Gi but catalog/services.yaml sizes it 30Gi" in stale.problem("PersistentVolumeClaim/stable-diffusion-data", "storage")
     repo.render()
@@ -107,10 +105,10 @@ def test_diff_shows_each_changed_object_per_layer_with_secret_values_masked(repo
     repo.edit(CATALOG, f'image: "{OLLAMA}", backend: cuda', f'image: "{BUMPED}", backend: cuda')
     editor = tmp_path / "editor.py"
     editor.write_text(EDITOR)
-    edited = repo.run("make", "--no-print-directory", "secret-edit", "FILE=kubernetes/apps/base/ai/open-webui/secret.sops.yaml",
+    edited = repo.run("make", "--no-print-directory", "secret-edit", f"FILE={repo.secret}",
                       f"VENV={sys.prefix}", EDITOR=f"{sys.executable} {editor}", SOPS_AGE_KEY_FILE=str(repo.file("age.agekey")))
     assert edited.returncode == 0, edited.stderr
-    plaintext = yaml.safe_load(repo.sops("decrypt", "kubernetes/apps/base/ai/open-webui/secret.sops.yaml"))["stringData"]
+    plaintext = yaml.safe_load(repo.sops("decrypt", repo.secret))["stringData"]
     result = repo.make("diff")
     assert result.returncode == 0, result.stderr
     out = result.stdout

@@ -17,7 +17,7 @@ import yaml
 from tooling import TEMPLATE, VENV, add_echo_service, tool_env
 from validate_repo import Repo, bake
 
-BASE = "kubernetes/apps/base/ai"
+BASE = "templates/kubernetes/apps/base/ai"
 APPS = "kubernetes/rendered/production/apps/ai"
 PROJECT_CATALOG = Path("{{cookiecutter.repo}}") / "catalog" / "services.yaml"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
@@ -43,7 +43,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def protected(repo: Repo) -> dict[Path, bytes]:
     """What an update must never change: the key, the sops config, every Secret (sources and rendered copies)."""
-    secrets = sorted(repo.path.glob("kubernetes/**/*.sops.yaml"))
+    secrets = sorted([*repo.path.glob("clusters/*/secrets/*.sops.yaml"), *repo.path.glob("kubernetes/rendered/**/*.sops.yaml")])
     assert secrets
     return {p: p.read_bytes() for p in [*secrets, repo.file("age.agekey"), repo.file(".sops.yaml")]}
 
@@ -151,22 +151,17 @@ def test_a_probe_route_changed(tmp_path):
 
 
 def test_a_service_switched_off_takes_its_secret(tmp_path):
-    """`cruft update --variables-to-update` turning Qdrant off: cruft deletes its manifests but cannot apply
-    the deletion of the encrypted Secret (its ciphertext is not the template's recipe); `make render`
-    removes it, and every other Secret and the key stay byte-identical."""
+    """Qdrant turned off in the cluster's answers: `make render` removes its encrypted Secret and rendered
+    output, and every other Secret and the key stay byte-identical."""
     template = clone_template(tmp_path)
     repo = Repo(bake(tmp_path / "out", template=template, enable_qdrant="yes"))
-    secret = repo.file(f"{BASE}/qdrant/secret.sops.yaml")
+    secret = repo.file(f"clusters/{repo.cluster}/secrets/qdrant.sops.yaml")
     assert secret.is_file()
     before = {p: b for p, b in protected(repo).items() if "qdrant" not in p.name and p != secret}
-    env = {k: v for k, v in tool_env().items() if k != "VENV"}
-    update = subprocess.run([str(VENV / "bin" / "cruft"), "update", "-y", "--variables-to-update", '{"enable_qdrant": false}'],
-                            cwd=repo.path, capture_output=True, text=True, env=env)
-    assert update.returncode == 0, update.stdout + update.stderr
-    assert secret.is_file(), "cruft now deletes it itself: the prune in tools/render.py can go"
+    repo.edit(f"clusters/{repo.cluster}/cluster.yaml", "\nenable_qdrant: true\n", "\nenable_qdrant: false\n")
     result = repo.make("render", "validate")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"removed {BASE}/qdrant/secret.sops.yaml: no layer applies it" in result.stdout
-    assert not secret.parent.exists()
+    assert f"removed clusters/{repo.cluster}/secrets/qdrant.sops.yaml: its service is switched off in this cluster" in result.stdout
+    assert not secret.exists()
     assert not list(repo.path.glob("kubernetes/rendered/**/*qdrant*"))
     assert {p: p.read_bytes() for p in before} == before

@@ -8,8 +8,6 @@ stage that reports it, never just a non-zero exit.
 from __future__ import annotations
 
 
-import json
-
 import pytest
 import yaml
 
@@ -19,10 +17,11 @@ from validate_repo import TEMPLATE, Outcome, Repo, bake
 
 
 def answers(repo: Repo) -> dict:
-    """The answers the repo was baked with, as the bake recorded them."""
-    return json.loads(repo.path.joinpath(".cruft.json").read_text())["context"]["cookiecutter"]
-BASE = "kubernetes/apps/base/ai"
-SECRET = f"{BASE}/open-webui/secret.sops.yaml"
+    return repo.answers
+
+
+BASE = "templates/kubernetes/apps/base/ai"
+INFRASTRUCTURE = "templates/kubernetes/infrastructure/base"
 
 
 def rendered(repo, layer: str, name: str) -> str:
@@ -39,7 +38,7 @@ def failing(repo, **stages: int) -> Outcome:
 
 def add_to_core(repo, name: str, manifest: str) -> None:
     """A new base directory in the core layer (another overlay than the apps)."""
-    directory = repo.file(f"kubernetes/infrastructure/base/{name}")
+    directory = repo.file(f"templates/kubernetes/infrastructure/base/{name}")
     directory.mkdir()
     (directory / f"{name}.yaml").write_text(manifest)
     (directory / "kustomization.yaml").write_text(f"resources: [{name}.yaml]\n")
@@ -47,9 +46,9 @@ def add_to_core(repo, name: str, manifest: str) -> None:
 
 
 def include_in_core(repo, base: str) -> None:
-    """Add kubernetes/infrastructure/base/<base> to the core layer's overlay."""
+    """Add templates/kubernetes/infrastructure/base/<base> to the core layer's overlay."""
     storage = "  - ../../infrastructure/base/storage\n"
-    repo.edit(f"kubernetes/core/{repo.cluster}/kustomization.yaml", storage, f"{storage}  - ../../infrastructure/base/{base}\n")
+    repo.edit("templates/kubernetes/core/overlay/kustomization.yaml", storage, f"{storage}  - ../../infrastructure/base/{base}\n")
 
 
 def test_untouched_bake_passes(repo):
@@ -77,7 +76,7 @@ def test_edited_base_without_render_is_drift(repo):
     before, limits["memory"] = limits["memory"], "7Gi" if limits["memory"] != "7Gi" else "8Gi"
     repo.file(base).write_text(yaml.safe_dump(deployment, sort_keys=False))
     outcome = failing(repo, drift=1)
-    line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml"))
+    line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml") + ": ")
     assert "differs from what `make render` produces" in line and "run `make render` and commit the result" in line
     diff = [" ".join(d.split()) for d in outcome.lines if d.startswith("    ")]  # the short diff under the line
     assert f"- memory: {before}" in diff and f"+ memory: {limits['memory']}" in diff
@@ -85,24 +84,24 @@ def test_edited_base_without_render_is_drift(repo):
 
 
 def test_decrypted_secret_is_reported_in_source_and_render(repo):
-    repo.sops("decrypt", "--in-place", SECRET)
+    repo.sops("decrypt", "--in-place", repo.secret)
     repo.render()
     outcome = failing(repo, secrets=2)
-    outcome.problem(f"{SECRET}: Secret/open-webui-secrets: sops: not encrypted: a plaintext Secret is committed")
+    outcome.problem(f"{repo.secret}: Secret/open-webui-secrets: sops: not encrypted: a plaintext Secret is committed")
     outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.yaml"), "plaintext Secret in the tree")
 
 
 def test_secret_for_another_age_key(repo):
     recipient, _ = age_identity()
-    plaintext = repo.sops("decrypt", SECRET)
+    plaintext = repo.sops("decrypt", repo.secret)
     foreign = repo.sops("--config", "/dev/null", "encrypt", "--age", recipient, "--encrypted-regex", "^(data|stringData)$",
                         "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin", stdin=plaintext)
-    repo.file(SECRET).write_text(foreign)
+    repo.file(repo.secret).write_text(foreign)
     repo.render()
     outcome = failing(repo, secrets=2)
-    line = outcome.problem(f"{SECRET}: Secret/open-webui-secrets: sops.age: encrypted for {recipient[:12]}")
-    assert "not for the repo's recipient" in line
-    outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.sops.yaml"), "does not decrypt with age.agekey")
+    line = outcome.problem(f"{repo.secret}: Secret/open-webui-secrets: sops.age: encrypted for {recipient[:12]}")
+    assert f"not for cluster {repo.cluster}'s recipient" in line
+    outcome.problem(rendered(repo, "apps", "ai/secret-open-webui-secrets.sops.yaml"), "decrypts with none of age.agekey")
 
 
 def test_duplicate_ip_across_layers(repo):
@@ -186,14 +185,14 @@ spec:
 
 def test_flux_kustomization_with_missing_path(repo):
     repo.edit(f"clusters/{repo.cluster}/apps.yaml", f"rendered/{repo.cluster}/apps", "rendered/staging/apps")
-    outcome = failing(repo, flux=1)
+    outcome = failing(repo, flux=1, drift=1)  # the file is generated from templates/flux/ too
     outcome.problem(f"clusters/{repo.cluster}/apps.yaml: Kustomization/apps: spec.path: ./kubernetes/rendered/staging/apps does not exist")
 
 
 def test_depends_on_cycle(repo):
     path = repo.file(f"clusters/{repo.cluster}/core.yaml")
     path.write_text(path.read_text().replace("  prune: true\n", "  prune: true\n  dependsOn:\n    - name: apps\n"))
-    outcome = failing(repo, flux=1)
+    outcome = failing(repo, flux=1, drift=1)
     line = outcome.problem("spec.dependsOn: dependency cycle")
     assert "apps -> core -> apps" in line or "core -> apps -> core" in line
 
@@ -218,7 +217,7 @@ def test_wrong_api_version_of_a_builtin_kind(repo):
 
 
 def test_wrong_api_version_of_a_crd(repo):
-    repo.edit("kubernetes/infrastructure/base/network/lb-pool.yaml", "apiVersion: cilium.io/v2\n", "apiVersion: cilium.io/v2alpha1\n")
+    repo.edit("templates/kubernetes/infrastructure/base/network/lb-pool.yaml", "apiVersion: cilium.io/v2\n", "apiVersion: cilium.io/v2alpha1\n")
     repo.render()
     outcome = failing(repo, schema=1)
     line = outcome.problem("CiliumLoadBalancerIPPool/", "apiVersion:")
@@ -227,12 +226,12 @@ def test_wrong_api_version_of_a_crd(repo):
 
 def test_unknown_field_in_a_flux_kustomization(repo):
     repo.edit(f"clusters/{repo.cluster}/apps.yaml", "  prune: true\n", "  prune: true\n  prunne: false\n")
-    outcome = failing(repo, schema=1)
+    outcome = failing(repo, drift=1, schema=1)
     outcome.problem("Kustomization/apps: spec: Additional properties are not allowed ('prunne' was unexpected)")
 
 
 def test_claim_without_backup_tier(repo):
-    repo.edit("kubernetes/infrastructure/base/storage/claims.yaml", "    ai-gitops.dev/data-class: models\n", "")
+    repo.edit("templates/kubernetes/infrastructure/base/storage/claims.yaml", "    ai-gitops.dev/data-class: models\n", "")
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem("PersistentVolumeClaim/ollama-models", "no backup tier")
@@ -240,7 +239,7 @@ def test_claim_without_backup_tier(repo):
 
 
 def test_tier_that_no_schedule_selects(repo):
-    schedules = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
+    schedules = "templates/kubernetes/infrastructure/base/backup/velero-schedules.yaml"
     repo.edit(schedules, "backup.velero.io/backup-tier: Daily", "backup.velero.io/backup-tier: Weekly")
     repo.edit(schedules, "values: [ollama, stable-diffusion, faster-whisper]", "values: [comfyui]")  # nor the pods of the tier
     repo.render()
@@ -252,7 +251,8 @@ def test_tier_that_no_schedule_selects(repo):
 
 def test_tier_without_a_volume_data_path(repo):
     """snapshotVolumes alone backs up no data on storage without a snapshot provider (velero issue 4575)."""
-    path = repo.file("kubernetes/infrastructure/base/backup/velero-schedules.yaml")
+    repo.freeze(SCHEDULES)
+    path = repo.file(SCHEDULES)
     head, daily = path.read_text().split(f"name: {answers(repo)['namespace']}-daily\n")
     daily = daily.replace("    defaultVolumesToFsBackup: true\n    snapshotVolumes: false\n", "    snapshotVolumes: true\n")
     path.write_text(f"{head}name: {answers(repo)['namespace']}-daily\n{daily}")
@@ -263,14 +263,14 @@ def test_tier_without_a_volume_data_path(repo):
 
 
 def test_schedule_that_misses_the_pods_of_its_claims(repo):
-    repo.edit("kubernetes/infrastructure/base/backup/velero-schedules.yaml", "values: [ollama", "values: [llama")
+    repo.edit("templates/kubernetes/infrastructure/base/backup/velero-schedules.yaml", "values: [ollama", "values: [llama")
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem("Schedule/ai-daily", "selects claim ollama-models but not the pods that mount it (Deployment/ollama)")
     assert "add a selector for the pods' labels" in line
 
 
-SCHEDULES = "kubernetes/infrastructure/base/backup/velero-schedules.yaml"
+SCHEDULES = "templates/kubernetes/infrastructure/base/backup/velero-schedules.yaml"
 SKIP_DAILY_CLAIMS = """      - conditions:
           pvcLabels:
             backup.velero.io/backup-tier: Daily
@@ -308,6 +308,7 @@ def test_backups_that_copy_emptydirs(repo):
 
 
 def test_volume_policy_that_skips_its_own_tier(repo):
+    repo.freeze(SCHEDULES)
     path = repo.file(SCHEDULES)
     head, daily = path.read_text().rsplit("name: ai-daily-volumes\n", 1)  # the ConfigMap, after the Schedule
     path.write_text(head + "name: ai-daily-volumes\n" + daily.replace("backup.velero.io/backup-tier: GFS", "backup.velero.io/backup-tier: Daily"))
@@ -328,7 +329,7 @@ def test_resource_policy_naming_a_missing_configmap(repo):
 
 
 def test_workload_without_a_network_policy(repo):
-    policies = "kubernetes/infrastructure/base/netpol/policies.yaml"
+    policies = "templates/kubernetes/infrastructure/base/netpol/policies.yaml"
     kept = [d for d in repo.load(policies) if d["metadata"]["name"] != "faster-whisper"]
     repo.file(policies).write_text(yaml.safe_dump_all(kept, sort_keys=False))
     repo.render()
@@ -421,7 +422,7 @@ spec:
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "core", "ai/job-tool.yaml"), "spec.template.spec.initContainers[fetch].image")
-    assert says in line and line.startswith("kubernetes/infrastructure/base/tool/tool.yaml (rendered: ")
+    assert says in line and line.startswith("templates/kubernetes/infrastructure/base/tool/tool.yaml (rendered: ")
 
 
 def test_sd_next_latest_is_a_warning_until_pinned(repo):
@@ -435,7 +436,8 @@ def test_sd_next_latest_is_a_warning_until_pinned(repo):
 def test_kfn_deprecated_default_is_a_warning(repo):
     """A kfn config that leaves a profile to kfn's deprecated built-in renders the same, and `make validate`
     passes with kfn's warning (kustomize hides a plugin's warnings from `make render`)."""
-    config = repo.file(f"kubernetes/kfn/{repo.cluster}/ai-patches.yaml")
+    repo.freeze("templates/kubernetes/kfn/overlay/ai-patches.yaml")
+    config = repo.file("templates/kubernetes/kfn/overlay/ai-patches.yaml")
     text = config.read_text()
     start = text.index("\n    ollama:\n")
     config.write_text(text[:start] + text[text.index("\n    open-webui:\n"):])
@@ -451,10 +453,19 @@ def test_gateway_address_outside_the_pool(tmp_path, lb_provider):
     """The Gateway's address (spec.addresses for Cilium, the Envoy Service annotation for MetalLB) is held
     to the pool like a Service's."""
     repo = Repo(bake(tmp_path, exposure="gateway", lb_provider=lb_provider))
-    gateway = "kubernetes/infrastructure/base/gateway/gateway.yaml"
+    gateway = "templates/kubernetes/infrastructure/base/gateway/gateway.yaml"
     repo.edit(gateway, f'"{answers(repo)["open_webui_ip"]}"', '"10.10.3.30"')
     repo.render()
     outcome = failing(repo, policy=1)
     field = "spec.addresses[0].value" if lb_provider == "cilium" else 'spec.infrastructure.annotations["metallb.io/loadBalancerIPs"]'
     line = outcome.problem("Gateway/ai", field)
     assert "10.10.3.30 is outside every LoadBalancer pool" in line and line.startswith(f"{gateway} (rendered: ")
+
+
+def test_literal_value_in_a_secret_recipe(repo):
+    """A recipe in templates/ holds markers; a literal there is in git in clear (and in every cluster made from it)."""
+    recipe = repo.file(f"{BASE}/open-webui/secret.sops.yaml")
+    recipe.write_text(recipe.read_text().replace("WEBUI_SECRET_KEY: <random:hex:32>", "WEBUI_SECRET_KEY: hunter2hunter2"))
+    outcome = failing(repo, secrets=1)
+    line = outcome.problem(f"{BASE}/open-webui/secret.sops.yaml: Secret/open-webui-secrets: stringData.WEBUI_SECRET_KEY: a literal value in a Secret recipe")
+    assert "hunter2" not in outcome.stdout and "<random:hex:32>" in line

@@ -14,7 +14,6 @@ import yaml
 from tooling import VENV, age_identity, tool_env
 from validate_repo import bake
 
-SECRET = "kubernetes/apps/base/ai/open-webui/secret.sops.yaml"
 
 
 def test_pre_commit_hooks_block_a_plaintext_secret(repo, tmp_path):
@@ -24,10 +23,10 @@ def test_pre_commit_hooks_block_a_plaintext_secret(repo, tmp_path):
     pre_commit = [str(VENV / "bin" / "pre-commit"), "run", "--all-files"]
     clean = subprocess.run(pre_commit, cwd=repo.path, capture_output=True, text=True, env=hooks)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    repo.sops("decrypt", "--in-place", SECRET)
+    repo.sops("decrypt", "--in-place", repo.secret)
     blocked = subprocess.run(pre_commit, cwd=repo.path, capture_output=True, text=True, env=hooks)
     assert blocked.returncode != 0
-    assert f"{SECRET}: Secret/open-webui-secrets: sops: not encrypted: a plaintext Secret is committed" in blocked.stdout
+    assert f"{repo.secret}: Secret/open-webui-secrets: sops: not encrypted: a plaintext Secret is committed" in blocked.stdout
     assert "differs from what `make render` produces" in blocked.stdout  # the drift hook: rendered copy is stale
 
 

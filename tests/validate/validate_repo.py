@@ -76,15 +76,32 @@ class Repo:
     def file(self, rel: str) -> Path:
         return self.path / rel
 
+    def freeze(self, rel: str) -> None:
+        """Replace template `rel` (templates/...) by what it renders for the repo's one cluster: plain YAML,
+        as a user of one cluster may write it, which a test can then edit like any manifest."""
+        program = (
+            "import sys; from pathlib import Path; from tools import clusters as c; "
+            "print(c.render_template(c.environment(c.load_catalog()), Path(sys.argv[1]), c.load(sys.argv[2])), end='')"
+        )
+        result = self.run(str(VENV / "bin" / "python"), "-c", program, rel, self.cluster)
+        assert result.returncode == 0, result.stderr
+        self.file(rel).write_text(result.stdout)
+
     def edit(self, rel: str, old: str, new: str) -> None:
+        """Replace `old` by `new` once in `rel`; a template is frozen first (`freeze`)."""
+        if rel.startswith("templates/") and "{" in self.file(rel).read_text():
+            self.freeze(rel)
         path = self.file(rel)
         text = path.read_text()
         assert old in text, f"{old!r} not in {rel}"
         path.write_text(text.replace(old, new, 1))
 
     def readme_block(self, heading: str) -> str:
-        """The shell block under `### heading` in the repo's README, as a user would copy it."""
-        readme = self.file("README.md").read_text()
+        """The shell block under `### heading` in the repo's README or its cluster's (clusters/<name>/README.md,
+        rendered from templates/flux/), as a user would copy it."""
+        readmes = [self.file("README.md").read_text(), self.file(f"clusters/{self.cluster}/README.md").read_text()]
+        readme = next((text for text in readmes if f"\n### {heading}\n" in text), "")
+        assert readme, f"no ### {heading} in README.md or clusters/{self.cluster}/README.md"
         section = readme.split(f"\n### {heading}\n", 1)[1].split("\n#", 1)[0]
         match = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
         assert match, f"no sh block under ### {heading}"
@@ -96,7 +113,19 @@ class Repo:
         return self.run("bash", "-e", "-c", block, VENV=str(VENV), **git_identity)
 
     def load(self, rel: str) -> list[dict]:
+        if rel.startswith("templates/") and "{" in self.file(rel).read_text():
+            self.freeze(rel)
         return [d for d in yaml.safe_load_all(self.file(rel).read_text()) if d]
+
+    @property
+    def answers(self) -> dict:
+        """The answers of the repo's one cluster (clusters/<name>/cluster.yaml)."""
+        return yaml.safe_load(self.file(f"clusters/{self.cluster}/cluster.yaml").read_text())
+
+    @property
+    def secret(self) -> str:
+        """Open WebUI's encrypted Secret as the cluster keeps it."""
+        return f"clusters/{self.cluster}/secrets/open-webui.sops.yaml"
 
     def sops(self, *args: str, stdin: str | None = None) -> str:
         result = self.run("sops", *args, stdin=stdin, SOPS_AGE_KEY_FILE=str(self.file("age.agekey")))
@@ -105,4 +134,4 @@ class Repo:
 
     @property
     def cluster(self) -> str:
-        return next(p.name for p in self.file("clusters").iterdir() if p.is_dir())
+        return next(p.name for p in sorted(self.file("clusters").iterdir()) if (p / "cluster.yaml").is_file())

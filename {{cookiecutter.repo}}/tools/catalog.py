@@ -88,6 +88,10 @@ class Catalog:
                 sizes[str(volume.get("claim"))] = size
         return sizes
 
+    def size_answers(self) -> dict[str, str]:
+        """claim -> the answer that sizes it, for the claims whose volume has no `size` of its own."""
+        return {str(v.get("claim")): str(v["size_answer"]) for s in self.services.values() for v in s.get("volumes") or [] if not v.get("size") and v.get("size_answer")}
+
     def containers(self, manifests: list[Manifest]) -> Iterator[tuple[Manifest, str, tuple, dict]]:
         """(workload, service, path in the workload, container) for every container of a catalogued service."""
         for m in manifests:

@@ -1,9 +1,10 @@
 """`make preflight`: before Flux first reconciles, what the live cluster lacks for this repo, one line each.
 
-Usage: python -m tools.preflight CLUSTER (the Makefile passes it).
+Usage: python -m tools.preflight [CLUSTER] (the Makefile passes CLUSTER; it may be left out when the repo
+has one cluster).
 
-Reads the cluster only through kubectl (tools/cluster.py), the answers through tools/catalog.py and what
-Flux will apply from kubernetes/rendered/<cluster>/<layer>/. Each missing prerequisite is one line,
+Reads the cluster only through kubectl (tools/cluster.py), the cluster's answers through tools/clusters.py
+(clusters/<name>/cluster.yaml) and what Flux will apply from kubernetes/rendered/<name>/<layer>/. Each missing prerequisite is one line,
 `preflight: <layer>: <what is missing> — <the fix>`; exit 0 only when nothing is missing, 1 when something
 is, 2 when kubectl cannot ask the cluster at all (one line saying why).
 """
@@ -18,10 +19,9 @@ from pathlib import Path
 import yaml
 
 from kfn import api
-from tools import manifests
-from tools.bootstrap import makefile_layers
-from tools.catalog import CatalogError, resource_vendor
-from tools.catalog import load as load_catalog
+from tools import clusters, manifests
+from tools.answers import active_layers
+from tools.catalog import resource_vendor
 from tools.cluster import Cluster, Kubectl, Unreachable, meta
 from tools.manifests import Manifest
 from tools.sops_files import SopsError
@@ -57,17 +57,16 @@ class Repo:
 
     @classmethod
     def load(cls, cluster: str) -> Repo:
+        answers = clusters.load(cluster)
         rendered = ROOT / manifests.RENDERED / cluster
-        missing = [layer for layer in makefile_layers() if not (rendered / layer).is_dir()]
+        wanted = active_layers(answers)
+        missing = [layer for layer in wanted if not (rendered / layer).is_dir()]
         if missing:
             raise NotReady(f"{rendered.relative_to(ROOT)}/{missing[0]}: missing; run `make render` first")
         layers = {}
-        for directory in (rendered / layer for layer in makefile_layers()):
+        for directory in (rendered / layer for layer in wanted):
             files = sorted(f for f in directory.rglob("*.yaml") if f.name != "kustomization.yaml")
             layers[directory.name] = [m for f in files for m in manifests.parse_documents(f.read_text(), str(f.relative_to(ROOT)))]
-        answers = load_catalog(ROOT).answers
-        if not answers:
-            raise NotReady(f"{manifests.CRUFT_RECORD}: missing; it records the answers this repo was generated from (restore it from git)")
         return cls(answers, layers)
 
     def all(self) -> Iterator[Manifest]:
@@ -112,7 +111,7 @@ def version_check(repo: Repo, cluster: Cluster) -> list[Missing]:
     major, minor = cluster.server_version
     want_minor = int(wanted.partition(".")[2] or 0)
     if (major, minor) < (1, want_minor):
-        return [Missing("cluster", f"Kubernetes {major}.{minor} is older than kubernetes_version {wanted} (the schemas `make validate` checked)", f"upgrade the cluster to {wanted} or later, or re-bake with kubernetes_version {major}.{minor}")]
+        return [Missing("cluster", f"Kubernetes {major}.{minor} is older than kubernetes_version {wanted} (the schemas `make validate` checked)", f"upgrade the cluster to {wanted} or later, or set kubernetes_version: '{major}.{minor}' in its cluster.yaml and `make render validate`")]
     return []
 
 
@@ -320,15 +319,29 @@ def preflight(repo: Repo, cluster: Cluster) -> list[Missing]:
     return found
 
 
+def chosen(argv: list[str]) -> str:
+    """The cluster to check: the one named, else the repo's only one."""
+    every = clusters.names()
+    if argv:
+        if argv[0] not in every:
+            raise NotReady(f"CLUSTER: {argv[0]!r}: no such cluster (clusters: {', '.join(every) or 'none'})")
+        return argv[0]
+    if len(every) == 1:
+        return every[0]
+    if not every:
+        raise NotReady("no cluster in clusters/ (make add-cluster NAME=...)")
+    raise NotReady(f"CLUSTER: this repo has {len(every)} clusters ({', '.join(every)}): name the one your kubectl reaches, e.g. make preflight CLUSTER={every[0]}")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m tools.preflight CLUSTER", file=sys.stderr)
+    if len(argv) > 1:
+        print("usage: python -m tools.preflight [CLUSTER]", file=sys.stderr)
         return 2
     try:
-        repo = Repo.load(argv[0])
+        repo = Repo.load(chosen(argv))
         cluster = Cluster(Kubectl())
         found = preflight(repo, cluster)
-    except (Unreachable, CatalogError, NotReady, SopsError) as err:
+    except (Unreachable, clusters.ClusterError, NotReady, SopsError) as err:
         print(f"preflight: {err}", file=sys.stderr)
         return 2
     for missing in found:

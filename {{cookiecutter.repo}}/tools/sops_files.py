@@ -90,9 +90,9 @@ def encrypt(document: dict, target: Path) -> None:
     staging.replace(target)
 
 
-def key_files() -> list[Path]:
+def key_files(root: Path = ROOT) -> list[Path]:
     """The age identities this checkout has: the repo's (age.agekey) and any cluster's own."""
-    return [p for p in (AGE_KEY, *sorted(ROOT.glob("clusters/*/age.agekey"))) if p.is_file()]
+    return [p for p in (root / manifests.AGE_KEY, *sorted(root.glob("clusters/*/age.agekey"))) if p.is_file()]
 
 
 def read_identity(path: Path) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """The policy stage's catalog checks: every container of a catalogued service runs the catalog's image
-for this repo's GPU vendor and every catalogued claim has its size (what `make render` sets), and no GPU goes to an image without a backend for
+for the cluster's GPU vendor (its cluster.yaml) and every catalogued claim has its size (what `make render` sets), and no GPU goes to an image without a backend for
 its vendor. Workloads the catalog does not own are judged by their image when it is a catalogued one;
 other images are the user's own and not judged."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kfn import api
+from tools.clusters import ANSWERS_FILE, CLUSTERS
 from tools.catalog import CATALOG, Catalog, CatalogError, resource_vendor
 from tools.catalog import load as read_catalog
 from tools.manifests import Manifest
@@ -34,15 +35,20 @@ def check_images(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
 
 
 def check_sizes(applied: list[Manifest], catalog: Catalog) -> list[Problem]:
-    """A rendered claim whose size is not the catalog's (its volume's size, or the answer it names)."""
-    sizes = catalog.claim_sizes()
+    """A rendered claim whose size is not the catalog's: its volume's size, or the cluster's answer it names
+    (then the file to edit is the cluster's cluster.yaml)."""
+    sizes, answers = catalog.claim_sizes(), catalog.size_answers()
+    answers_file = (CLUSTERS / str(catalog.answers.get("cluster_name")) / ANSWERS_FILE).as_posix()
     out = []
     for m in applied:
         if m.kind == "PersistentVolumeClaim" and m.name in sizes:
             size = (((m.doc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
-            if size != sizes[m.name]:
-                out.append(Problem(m.file, m.ident, "spec.resources.requests.storage", f"claim {m.name}: requests {size} but {CATALOG} sizes it {sizes[m.name]}",
-                                   f"change the size in {CATALOG} (or the answer its size_answer names), then `make render`", STAGE, source=CATALOG))
+            if size == sizes[m.name]:
+                continue
+            key = answers.get(m.name)
+            source, by = (answers_file, f"its answer {key}") if key else (CATALOG, CATALOG)
+            out.append(Problem(m.file, m.ident, "spec.resources.requests.storage", f"claim {m.name}: requests {size} but {by} sizes it {sizes[m.name]}",
+                               f"change {key} in {answers_file}, then `make render`" if key else f"change the size in {CATALOG}, then `make render`", STAGE, source=source))
     return out
 
 
@@ -79,7 +85,10 @@ def load(root: Path) -> Catalog | CatalogError:
         return err
 
 
-def check(applied: list[Manifest], catalog: Catalog | CatalogError) -> list[Problem]:
+def check(applied: list[Manifest], catalog: Catalog | CatalogError | None) -> list[Problem]:
+    """``catalog`` carries the answers of the cluster ``applied`` belongs to (None: it has none to judge by)."""
+    if catalog is None:
+        return []
     try:
         if isinstance(catalog, CatalogError):
             raise catalog

@@ -1,4 +1,7 @@
-"""Stage 2, rendered drift: is kubernetes/rendered/ exactly what `make render` makes of the sources now?
+"""Stage 2, rendered drift: is what `make render` writes exactly what it makes of the sources now?
+
+That is kubernetes/rendered/, each cluster's Flux objects (clusters/<name>/*.yaml but cluster.yaml, from
+templates/flux/) and .sops.yaml (from each cluster's age_public_key).
 
 The render is the repo's own `make render`, run on a scratch copy of the tree, so there is one
 definition of rendering (the Makefile's) and the check can never disagree with it. The copy leaves
@@ -15,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 from tools.validate import tools
-from tools.manifests import RENDERED
+from tools.clusters import ANSWERS_FILE, CLUSTERS
+from tools.manifests import RENDERED, SOPS_CONFIG
 from tools.validate.problems import Problem
 from tools.validate.repo import SKIP_DIRS, Repo
 
@@ -58,6 +62,13 @@ def files_under(directory: Path) -> dict[str, bytes]:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
+def rendered_files(root: Path) -> dict[str, bytes]:
+    """Repo-relative path -> content of every file `make render` writes."""
+    found = {f"{RENDERED}/{name}": content for name, content in files_under(root / RENDERED).items()}
+    written = [p for p in sorted((root / CLUSTERS).glob("*/*.yaml")) if p.name != ANSWERS_FILE] + [root / SOPS_CONFIG]
+    return found | {p.relative_to(root).as_posix(): p.read_bytes() for p in written if p.is_file()}
+
+
 def short_diff(committed: bytes, expected: bytes, name: str) -> str:
     lines = list(difflib.unified_diff(
         committed.decode("utf-8", "replace").splitlines(),
@@ -72,13 +83,12 @@ def short_diff(committed: bytes, expected: bytes, name: str) -> str:
 def compare(committed: dict[str, bytes], expected: dict[str, bytes]) -> list[Problem]:
     out = []
     for name in sorted(set(committed) | set(expected)):
-        path = f"{RENDERED}/{name}"
         if name not in committed:
-            out.append(Problem(path, "-", "-", "missing: `make render` produces this file but it is not committed", FIX, STAGE))
+            out.append(Problem(name, "-", "-", "missing: `make render` produces this file but it is not committed", FIX, STAGE))
         elif name not in expected:
-            out.append(Problem(path, "-", "-", "stale: `make render` no longer produces this file", FIX + " (it deletes the file)", STAGE))
+            out.append(Problem(name, "-", "-", "stale: `make render` no longer produces this file", FIX + " (it deletes the file)", STAGE))
         elif committed[name] != expected[name]:
-            out.append(Problem(path, "-", "-", "differs from what `make render` produces from the current sources", FIX, STAGE, short_diff(committed[name], expected[name], name)))
+            out.append(Problem(name, "-", "-", "differs from what `make render` produces from the current sources", FIX, STAGE, short_diff(committed[name], expected[name], name)))
     return out
 
 
@@ -88,4 +98,4 @@ def check(repo: Repo) -> list[Problem]:
         error = render_copy(repo, scratch)
         if error:
             return [Problem("Makefile", "-", "render", f"`make render` fails on the current sources: {error}", "fix the overlay or the manifest it names, then `make render`", STAGE)]
-        return compare(files_under(repo.path(RENDERED)), files_under(scratch / RENDERED))
+        return compare(rendered_files(repo.root), rendered_files(scratch))

@@ -5,6 +5,9 @@ without a kustomization file gets one generated from its YAML files and from its
 that have one (fluxcd/pkg kustomize generator). ``spec.targetNamespace``, ``spec.patches`` and
 ``spec.images`` are applied on top. We reproduce that with a wrapper kustomization in a temp dir
 and the plain ``kubectl kustomize``, so what we validate afterwards is what Flux would apply.
+Files the repo's `.sourceignore` excludes are not in the artifact Flux builds from, so the generator
+never lists them (tools/validate/sourceignore.py). A kustomization file naming an excluded file is not
+modelled: the repo's own kustomizations live under kubernetes/rendered/, which nothing excludes.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from pathlib import Path
 
 import yaml
 
-from tools.manifests import Manifest, parse_documents
+from tools.manifests import RENDERED, Manifest, parse_documents
 from tools.validate import tools
 from tools.validate.problems import Problem
 from tools.validate.repo import KUSTOMIZATION_FILES, YAML_SUFFIXES, Repo, has_kustomization
 from tools.validate.schema import is_builtin_group, split_api_version
+from tools.validate.sourceignore import FILE as SOURCE_IGNORE
+from tools.validate.sourceignore import SourceIgnore
 
 FLUX_KUSTOMIZATION = "kustomize.toolkit.fluxcd.io/"
 FLUX_SOURCE = "source.toolkit.fluxcd.io/"
@@ -42,6 +47,7 @@ class Build:
     cluster: str
     docs: list[Manifest] = field(default_factory=list)
     error: str = ""
+    listed: list[Path] | None = None  # what Flux's generator lists (None: the path has a kustomization file)
 
 
 @dataclass
@@ -73,26 +79,51 @@ def ks_namespace(m: Manifest) -> str:
 # --- building -----------------------------------------------------------------
 
 
-def generated_resources(directory: Path) -> list[Path]:
-    """What Flux's generator lists for a directory without a kustomization file."""
+def generated_resources(repo: Repo, directory: Path, ignore: SourceIgnore) -> list[Path]:
+    """What Flux's generator lists for a directory without a kustomization file, in the artifact."""
     found: list[Path] = []
     for top, dirs, files in os.walk(directory):
         dirs.sort()
         keep = []
         for d in dirs:
             sub = Path(top, d)
+            if ignore.excluded(repo.rel(sub)):
+                continue
             if has_kustomization(sub):
                 found.append(sub)
             else:
                 keep.append(d)
         dirs[:] = keep
-        found.extend(Path(top, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES) and f not in KUSTOMIZATION_FILES)
+        found.extend(Path(top, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES) and f not in KUSTOMIZATION_FILES and not ignore.excluded(repo.rel(Path(top, f))))
     return sorted(found)
 
 
-def wrapper_kustomization(target: Path, spec: dict, wrapper_dir: Path) -> dict:
+def is_object(m: Manifest) -> bool:
+    return bool(m.api_version and m.kind)
+
+
+def not_for_flux(repo: Repo, build: Build) -> list[Problem]:
+    """Files Flux's generator lists for ``build`` that would break or bypass it, each left out of the
+    build so the other checks still see the rest: YAML that is not a Kubernetes object (kustomize fails
+    on it, "missing Resource metadata", and Flux applies nothing of the path), and an encrypted Secret
+    in a cluster's own directory (`flux bootstrap`'s Kustomization for it has no decryption)."""
+    out, keep = [], []
+    for path in build.listed or []:
+        docs = repo.manifests(path) if path.is_file() else []
+        rel = repo.rel(path)
+        if path.is_file() and not all(is_object(m) for m in docs):
+            out.append(Problem(rel, "-", "-", f"not a Kubernetes object, yet in the artifact Flux builds {build.path} from: its generated kustomization lists every YAML file (fluxcd/pkg kustomize generator) and the build fails, so Flux applies nothing of {build.path}", f"add it to {SOURCE_IGNORE} (`clusters/*/cluster.yaml` is there by default) so source-controller leaves it out", STAGE))
+        elif build.owner is None and any(m.encrypted for m in docs):
+            out.append(Problem(rel, "-", "-", f"encrypted Secret in the artifact under {build.path}: `flux bootstrap`'s Kustomization for that path has no decryption, so Flux applies it undecrypted or fails", f"add `clusters/*/secrets/` to {SOURCE_IGNORE}: Flux applies the rendered copy under {RENDERED}/", STAGE))
+        else:
+            keep.append(path)
+    build.listed = keep
+    return out
+
+
+def wrapper_kustomization(target: Path, spec: dict, wrapper_dir: Path, listed: list[Path] | None) -> dict:
     """A kustomization in ``wrapper_dir`` that builds ``target`` the way kustomize-controller does."""
-    targets = [target] if has_kustomization(target) else generated_resources(target)
+    targets = [target] if listed is None else listed
     out: dict = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
@@ -120,7 +151,7 @@ def run_build(repo: Repo, build: Build) -> None:
     spec = spec_of(build.owner) if build.owner else {}
     with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
         wrapper = Path(tmp)
-        (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(wrapper_kustomization(target, spec, wrapper)))
+        (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(wrapper_kustomization(target, spec, wrapper, build.listed)))
         result = tools.kustomize(wrapper)
     if result.returncode != 0:
         build.error = tools.first_error_line(result.stderr)
@@ -144,12 +175,13 @@ def collect(repo: Repo) -> FluxView:
     clusters = sorted(p for p in clusters_dir.iterdir() if p.is_dir()) if clusters_dir.is_dir() else []
     if not clusters:
         problems.append(Problem("clusters", "-", "-", "no cluster directory", "create clusters/<name>/ with the Flux Kustomizations (`flux bootstrap --path=clusters/<name>` reconciles it)", STAGE))
+    ignore = SourceIgnore(repo.root)
     builds: list[Build] = []
     kustomizations: dict[str, list[Manifest]] = {}
     sources: dict[str, list[Manifest]] = {}
     for cluster_dir in clusters:
         cluster = cluster_dir.name
-        docs = repo.all_manifests(repo.yaml_files_under(cluster_dir))
+        docs = repo.all_manifests([p for p in repo.yaml_files_under(cluster_dir) if not ignore.excluded(repo.rel(p))])
         kustomizations[cluster] = [m for m in docs if is_flux_kustomization(m)]
         sources[cluster] = [m for m in docs if m.kind == "GitRepository" and m.api_version.startswith(FLUX_SOURCE)]
         builds.append(Build(repo.rel(cluster_dir), None, cluster))
@@ -160,9 +192,15 @@ def collect(repo: Repo) -> FluxView:
                 problems.append(Problem(ks.file, ks.ident, "spec.path", f"{spec_path} points outside the repository", "use a path inside the repo, such as ./kubernetes/rendered/<cluster>/apps", STAGE))
             elif not target.is_dir():
                 problems.append(Problem(ks.file, ks.ident, "spec.path", f"{spec_path} does not exist", "point it at an existing directory, or run `make render` if it is a rendered path", STAGE))
-            elif repo.rel(target) not in {b.path for b in builds}:
+            elif ignore.excluded(repo.rel(target)):
+                problems.append(Problem(ks.file, ks.ident, "spec.path", f"{spec_path} is excluded by {SOURCE_IGNORE}, so it is not in the artifact Flux builds from", f"point it at kubernetes/rendered/{cluster}/<layer>, or drop the pattern from {SOURCE_IGNORE}", STAGE))
+            elif repo.rel(target) not in {b.path for b in builds if b.cluster == cluster}:
                 # `flux bootstrap` adds a Kustomization for the cluster directory itself: built once.
                 builds.append(Build(repo.rel(target), ks, cluster))
+    for b in builds:
+        if not has_kustomization(repo.path(b.path)):
+            b.listed = generated_resources(repo, repo.path(b.path), ignore)
+            problems.extend(not_for_flux(repo, b))
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda b: run_build(repo, b), builds))
     for b in builds:
@@ -303,6 +341,25 @@ def check_duplicates(items: list[Manifest]) -> list[Problem]:
     return out
 
 
+def check_paths(items: list[Manifest], view: FluxView, cluster: str) -> list[Problem]:
+    """A cluster's Kustomizations apply only what `make render` rendered for it (and validate checked
+    with its answers): kubernetes/rendered/<cluster>/, or the cluster's own directory (bootstrap's)."""
+    own = f"{RENDERED}/{cluster}"
+    built = {id(b.owner) for b in view.builds if b.owner is not None}
+    out = []
+    for ks in (k for k in items if id(k) in built):  # a path that is not there: collect() names it
+        spec_path = spec_of(ks).get("path")
+        rel = os.path.normpath(str(spec_path or ".").lstrip("/"))
+        if rel in (own, f"clusters/{cluster}") or rel.startswith(own + "/"):
+            continue
+        parts = rel.split("/")
+        other = parts[2] if rel.startswith(RENDERED + "/") and len(parts) > 2 else None
+        what = (f"{spec_path} is cluster {other}'s rendered output: Flux would apply {other}'s manifests (its images, addresses, Secrets) to cluster {cluster}"
+                if other else f"{spec_path} is not cluster {cluster}'s rendered output ({own}/): Flux would apply what `make render` did not render for it")
+        out.append(Problem(ks.file, ks.ident, "spec.path", what, f"point it at ./{own}/<layer> (the Flux objects come from templates/flux/: edit there, then `make render`)", STAGE))
+    return out
+
+
 def check(view: FluxView) -> list[Problem]:
     out = list(view.problems)
     for cluster, items in sorted(view.kustomizations.items()):
@@ -310,6 +367,7 @@ def check(view: FluxView) -> list[Problem]:
             out.append(Problem(f"clusters/{cluster}", "-", "-", "no Flux Kustomization (kustomize.toolkit.fluxcd.io/v1)", "add the core and apps Kustomizations pointing at kubernetes/rendered/<cluster>/", STAGE))
         for ks in items:
             out.extend(check_fields(ks, view, cluster))
+        out.extend(check_paths(items, view, cluster))
         out.extend(check_dependencies(items, cluster))
         out.extend(check_blocking_kinds(items, view, cluster))
         out.extend(check_duplicates(items))

@@ -1,4 +1,4 @@
-"""Stage 5, domain policy over everything a cluster applies (both layers together).
+"""Stage 5, domain policy over everything one cluster applies (all its layers together).
 
 kfn checks each overlay while it renders; only here do the layers meet, so only here can we see
 a GPU budget spent across layers, a Service IP outside the pool that another layer defines, or a
@@ -11,7 +11,6 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 from kfn import api
 from tools.catalog import Catalog, CatalogError
@@ -264,10 +263,9 @@ def is_config(m: Manifest) -> bool:
     return m.kind == api.CONFIG_KIND and m.api_version.startswith(api.GROUP + "/")
 
 
-def cluster_config(sources: list[Manifest], cluster: str) -> tuple[api.Config, list[Problem]]:
-    """The cluster's AIPatches config: the one under a directory named after the cluster, else the only one."""
-    configs = [m for m in sources if is_config(m)]
-    mine = [m for m in configs if cluster in Path(m.file).parts] or configs
+def cluster_config(sources: list[Manifest]) -> tuple[api.Config, list[Problem]]:
+    """The cluster's AIPatches config, from its sources (templates/ rendered with its answers)."""
+    mine = [m for m in sources if is_config(m)]
     if not mine:
         return api.Config(), []
     first = mine[0]
@@ -307,16 +305,14 @@ def kfn_problems(applied: list[Manifest], config: api.Config, configs: tuple[Man
     return out
 
 
-def check(applied_by_cluster: dict[str, list[Manifest]], sources: list[Manifest], facts: Catalog | CatalogError) -> list[Problem]:
-    out = []
-    for cluster, applied in sorted(applied_by_cluster.items()):
-        config, problems = cluster_config(sources, cluster)
-        out.extend(problems)
-        out.extend(kfn_problems(applied, config, tuple(m for m in sources if is_config(m))))
-        out.extend(check_addresses(applied))
-        out.extend(velero.check(applied, config.backup.label))
-        out.extend(check_network_policies(applied))
-        out.extend(check_hardening(applied))
-        out.extend(check_workloads(applied, config))
-        out.extend(catalog.check(applied, facts))
+def check(applied: list[Manifest], sources: list[Manifest], facts: Catalog | CatalogError | None) -> list[Problem]:
+    """One cluster: what it applies, its sources, the catalog with its answers (None: it has none)."""
+    config, out = cluster_config(sources)
+    out.extend(kfn_problems(applied, config, tuple(m for m in sources if is_config(m))))
+    out.extend(check_addresses(applied))
+    out.extend(velero.check(applied, config.backup.label))
+    out.extend(check_network_policies(applied))
+    out.extend(check_hardening(applied))
+    out.extend(check_workloads(applied, config))
+    out.extend(catalog.check(applied, facts))
     return out

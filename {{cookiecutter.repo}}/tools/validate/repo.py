@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from tools.clusters import TEMPLATES
 from tools.manifests import Manifest, parse_documents
 from tools.validate.problems import Problem
 
@@ -39,10 +40,12 @@ class Repo:
 
     @cached_property
     def yaml_files(self) -> list[Path]:
-        """Every YAML file of the tree outside tooling directories, sorted."""
+        """Every YAML file of the tree outside tooling directories and templates/ (Jinja, read rendered for
+        each cluster by tools/validate/workspaces.py), sorted."""
         found = []
         for top, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (Path(top, d, "pyvenv.cfg")).exists())
+            skip = SKIP_DIRS | {TEMPLATES.as_posix()} if Path(top) == self.root else SKIP_DIRS
+            dirs[:] = sorted(d for d in dirs if d not in skip and not (Path(top, d, "pyvenv.cfg")).exists())
             found.extend(Path(top, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES))
         return found
 

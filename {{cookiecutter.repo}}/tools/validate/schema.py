@@ -53,11 +53,19 @@ def minor_of(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def check_version(kubernetes_version: str) -> None:
-    """Fail early, in one line, on a version the wheel has no schemas for."""
+def version_problem(kubernetes_version: str) -> str | None:
+    """Why the wheel has no schemas for ``kubernetes_version``, or None."""
     known = kv.all_versions()
     if not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", kubernetes_version) or not minor_of(known[0]) <= minor_of(kubernetes_version) <= minor_of(known[-1]):
-        raise SystemExit(f"validate: --kubernetes-version {kubernetes_version!r} is not supported (kubernetes-validate has schemas for {kv.major_minor(known[0])} to {kv.major_minor(known[-1])})")
+        return f"{kubernetes_version!r} is not supported (kubernetes-validate has schemas for {kv.major_minor(known[0])} to {kv.major_minor(known[-1])})"
+    return None
+
+
+def check_version(kubernetes_version: str) -> None:
+    """Fail early, in one line, on a --kubernetes-version the wheel has no schemas for."""
+    why = version_problem(kubernetes_version)
+    if why:
+        raise SystemExit(f"validate: --kubernetes-version {why}")
 
 
 @lru_cache(maxsize=None)

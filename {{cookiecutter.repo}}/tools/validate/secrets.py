@@ -1,8 +1,11 @@
-"""Stage 3, secrets: nothing readable in git, everything encrypted for this repo's key, and decryptable as Flux does it."""
+"""Stage 3, secrets: nothing readable in git, each cluster's Secrets encrypted for its key, and decryptable as Flux does it.
+
+A cluster's encrypted Secrets live in clusters/<name>/secrets/ (templates/ holds only their recipes,
+Jinja with <random:...>/<env:...> markers, which the scan of the tree leaves out); kubernetes/rendered/<name>/
+holds byte-for-byte copies, which Flux applies."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -11,8 +14,12 @@ from pathlib import Path
 
 import yaml
 
-from tools.manifests import CRUFT_RECORD, RENDERED, SOPS_CONFIG, SOPS_SUFFIXES, Manifest
+from tools import clusters
+from tools.clusters import ANSWERS_FILE, CLUSTERS, SECRETS_DIR
+from tools.secret_recipes import FROM_ENVIRONMENT, PLACEHOLDER
+from tools.manifests import RENDERED, SOPS_CONFIG, SOPS_SUFFIXES, Manifest
 from tools.validate import tools
+from tools.validate.origin import rendered_cluster
 from tools.validate.problems import Problem
 from tools.validate.repo import Repo
 
@@ -29,7 +36,7 @@ def is_secret(m: Manifest) -> bool:
 
 def creation_rules(repo: Repo) -> tuple[list[dict], list[Problem]]:
     path = repo.path(SOPS_CONFIG)
-    fix = "create .sops.yaml with a creation_rules entry for kubernetes/.*\\.sops\\.ya?ml$ and the repo's age recipient"
+    fix = "run `make render`: it writes .sops.yaml with one creation rule per cluster (its age_public_key)"
     if not path.is_file():
         return [], [Problem(SOPS_CONFIG, "-", "-", "missing, so nothing says which key secrets are encrypted for", fix, STAGE)]
     try:
@@ -90,34 +97,88 @@ def check_sops_file(m: Manifest, rules: list[dict], rendered: bool) -> list[Prob
         return out
     rule = matching_rule(rules, m.file)
     if rule is None:
-        out.append(Problem(m.file, m.ident, "sops", f"no creation_rules entry in {SOPS_CONFIG} matches this path", f"move it under kubernetes/ or add a rule to {SOPS_CONFIG}", STAGE))
+        out.append(Problem(m.file, m.ident, "sops", f"no creation_rules entry in {SOPS_CONFIG} matches this path", f"keep it in clusters/<name>/secrets/ and run `make render` (it writes the rule)", STAGE))
         return out
     wanted, actual = rule_recipients(rule), doc_recipients(m)
+    parts = m.file.split("/")
+    owner = f"cluster {parts[1]}" if len(parts) > 2 and parts[0] == CLUSTERS.as_posix() else "its rule"
     missing, extra = sorted(wanted - actual), sorted(actual - wanted)
     updatekeys = "decrypt with the key it was made for and re-encrypt: `sops updatekeys " + m.file + "`, or recreate the value and `sops encrypt -i`"
     if missing:
         got = ", ".join(short(r) for r in sorted(actual)) or "no age recipient"
-        out.append(Problem(m.file, m.ident, "sops.age", f"encrypted for {got}, not for the repo's recipient {', '.join(short(r) for r in missing)} from {SOPS_CONFIG}", updatekeys, STAGE))
+        out.append(Problem(m.file, m.ident, "sops.age", f"encrypted for {got}, not for {owner}'s recipient {', '.join(short(r) for r in missing)} from {SOPS_CONFIG}", updatekeys, STAGE))
     elif extra:
         out.append(Problem(m.file, m.ident, "sops.age", f"also encrypted for {', '.join(short(r) for r in extra)}, which {SOPS_CONFIG} does not name (a retired key still decrypts it)", updatekeys + "; after a leak use `make rotate-key`", STAGE))
     return out
 
 
-def check_recorded_recipient(repo: Repo, rules: list[dict]) -> list[Problem]:
-    """.cruft.json records the recipient the repo was baked (or rotated) for; `cruft update` and a re-bake
-    use it, so it must be the one .sops.yaml encrypts for."""
-    path = repo.path(CRUFT_RECORD)
-    if not path.is_file() or not rules:
+def check_cluster_recipients(rules: list[dict], answers: dict[str, dict]) -> list[Problem]:
+    """Each cluster's age_public_key (its cluster.yaml) is the recipient .sops.yaml's rule for its
+    Secrets encrypts for: `make render` writes the rule from the answer, and a Secret made or rotated
+    for one while Flux decrypts with the other never decrypts."""
+    if not rules:
         return []
-    try:
-        recorded = str(json.loads(path.read_text(encoding="utf-8"))["context"]["cookiecutter"].get("age_public_key") or "")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return [Problem(CRUFT_RECORD, "-", "context.cookiecutter", "not the answers record cruft writes", f"restore {CRUFT_RECORD} from git", STAGE)]
-    rule = matching_rule(rules, "kubernetes/x.sops.yaml")
-    configured = rule_recipients(rule) if rule else set()
-    if configured and recorded not in configured:
-        return [Problem(CRUFT_RECORD, "-", "context.cookiecutter.age_public_key", f"records {short(recorded) or 'no recipient'}, but {SOPS_CONFIG} encrypts for {', '.join(short(r) for r in sorted(configured))}: a template update would re-bake for the wrong key", f"set it to the recipient in {SOPS_CONFIG} (`make rotate-key` keeps both in step)", STAGE)]
-    return []
+    out = []
+    for name, found in sorted(answers.items()):
+        where = (CLUSTERS / name / ANSWERS_FILE).as_posix()
+        recipient = str(found.get("age_public_key") or "")
+        rule = matching_rule(rules, (CLUSTERS / name / SECRETS_DIR / "x.sops.yaml").as_posix())
+        configured = rule_recipients(rule) if rule else set()
+        if rule is None:
+            out.append(Problem(SOPS_CONFIG, "-", "creation_rules", f"no rule matches {CLUSTERS / name / SECRETS_DIR}/, so sops cannot encrypt cluster {name}'s Secrets", "run `make render` (it writes one rule per cluster)", STAGE))
+        elif recipient not in configured:
+            out.append(Problem(where, "-", "age_public_key", f"is {short(recipient) or 'empty'}, but {SOPS_CONFIG} encrypts cluster {name}'s Secrets for {', '.join(short(r) for r in sorted(configured)) or 'no age recipient'}", f"run `make render` to write {SOPS_CONFIG} from the answer (`make rotate-key CLUSTER={name}` keeps key, answer and Secrets in step)", STAGE))
+    return out
+
+
+def source_secrets(repo: Repo, cluster: str) -> dict[tuple[str, str, str], tuple[str, bytes]]:
+    """identity -> (file, bytes) of the encrypted Secrets cluster ``cluster`` keeps (clusters/<name>/secrets/)."""
+    found = {}
+    for path in sorted(repo.path((CLUSTERS / cluster / SECRETS_DIR).as_posix()).glob("*.sops.y*ml")):
+        for m in repo.manifests(path):
+            found[m.identity] = (m.file, path.read_bytes())
+    return found
+
+
+def check_rendered_copies(repo: Repo) -> list[Problem]:
+    """Every encrypted Secret under kubernetes/rendered/<name>/ is its cluster's source file, byte for byte
+    (`make render` copies it: kustomize would re-order the keys the sops MAC covers)."""
+    out = []
+    rendered = repo.path(RENDERED)
+    for cluster_dir in sorted(p for p in rendered.iterdir() if p.is_dir()) if rendered.is_dir() else []:
+        sources = source_secrets(repo, cluster_dir.name)
+        for path in (p for p in repo.yaml_files_under(cluster_dir) if p.name.endswith(SOPS_SUFFIXES)):
+            for m in (d for d in repo.manifests(path) if d.encrypted):
+                source = sources.get(m.identity)
+                if source is None:
+                    out.append(Problem(m.file, m.ident, "-", f"no encrypted source for it in {CLUSTERS / cluster_dir.name / SECRETS_DIR}/", "run `make render` (it makes the Secret from its recipe in templates/, or removes this copy)", STAGE))
+                elif path.read_bytes() != source[1]:
+                    out.append(Problem(m.file, m.ident, "-", f"differs from its source {source[0]}: Flux would apply another Secret than the one you edit", "run `make render` and commit the result; edit Secrets with `make secret-edit`", STAGE, source=source[0]))
+    return out
+
+
+def check_recipes(root: Path, answers: dict[str, dict]) -> list[Problem]:
+    """A recipe (templates/.../<service>/secret.sops.yaml) holds markers, not values: each value of its
+    Secret, rendered for each cluster, has a <random:...> or <env:...> marker, else the literal is in git
+    in clear and in every cluster made from it."""
+    catalog = clusters.load_catalog(root)
+    recipes = [r for r in clusters.template_files(root, clusters.SERVICE_TEMPLATES) if clusters.is_recipe(r)]
+    out = []
+    for name, found in sorted(answers.items()):
+        for recipe in (r for r in recipes if not clusters.switched_off(r, found, catalog)):
+            try:
+                document = yaml.safe_load(clusters.recipe_text(name, found, recipe, root))
+            except (clusters.ClusterError, yaml.YAMLError):
+                continue  # the workspace render of the same template says why
+            if not isinstance(document, dict):
+                continue
+            for section in ("data", "stringData"):
+                for key, value in (document.get(section) or {}).items():
+                    if not (PLACEHOLDER.search(str(value)) or FROM_ENVIRONMENT.search(str(value))):
+                        ident = f"{document.get('kind')}/{(document.get('metadata') or {}).get('name')}"
+                        out.append(Problem(recipe.as_posix(), ident, f"{section}.{key}", "a literal value in a Secret recipe: git keeps it in clear, and every cluster's Secret gets it",
+                                           "write a marker instead, <random:hex:32> (or <env:NAME> for a value only you know), and rotate the value if it was real", STAGE))
+    return out
 
 
 def check_plaintext(m: Manifest, where: str) -> Problem:
@@ -147,40 +208,52 @@ def committed_text(repo: Repo, m: Manifest) -> Manifest:
     return next((d for d in found if d.ident == m.ident and d.encrypted), m)
 
 
-def decrypt_problem(m: Manifest, key_file: Path, env: dict[str, str], public: str) -> Problem | None:
+def identities(key_file: Path) -> str:
+    return "".join(line.strip() + "\n" for line in key_file.read_text(encoding="utf-8").splitlines() if line.strip().startswith("AGE-SECRET-KEY-"))
+
+
+def decrypt_problem(m: Manifest, names: str, env: dict[str, str], publics: set[str], sources: dict) -> Problem | None:
     """Run the real ``sops decrypt`` on one applied Secret; the plaintext stays in a pipe."""
     result = tools.run([tools.tool("sops"), "decrypt", "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"], stdin=m.text, env=env)
     if result.returncode == 0:
         return None
-    if public and public not in doc_recipients(m):
-        what = f"does not decrypt with {key_file.name} ({short(public)}): it is encrypted for {', '.join(short(r) for r in sorted(doc_recipients(m))) or 'no age key'}"
-        fix = "re-encrypt the source *.sops.yaml for the repo key and run `make render`"
+    source = sources.get(m.identity, ("", b""))[0]
+    edit = source or "the source *.sops.yaml"
+    if publics and not publics & doc_recipients(m):
+        what = f"decrypts with none of {names} ({', '.join(short(r) for r in sorted(publics))}): it is encrypted for {', '.join(short(r) for r in sorted(doc_recipients(m))) or 'no age key'}"
+        fix = f"re-encrypt {edit} for its cluster's key (`make rotate-key`), or put that cluster's key in clusters/<name>/age.agekey"
     elif "MAC" in result.stderr:
         what = "sops MAC check fails on what Flux applies: a transformer changed the encrypted Secret"
         fix = "keep kustomize transformers (namespace, labels, kfn) off encrypted Secrets, or encrypt with `mac_only_encrypted: true`, then `make render`"
     else:
         what = f"sops cannot decrypt it: {tools.first_error_line(result.stderr)}"
-        fix = f"re-encrypt it for the key in {key_file.name} and run `make render`"
-    return Problem(m.file, m.ident, "sops", what, fix, STAGE)
+        fix = f"re-encrypt {edit} for its cluster's key and run `make render`"
+    return Problem(m.file, m.ident, "sops", what, fix, STAGE, source=source)
 
 
-def check_decryption(repo: Repo, applied: list[Manifest], key_file: Path) -> list[Problem]:
+def check_decryption(repo: Repo, applied: list[Manifest], key_files: list[Path]) -> list[Problem]:
+    """Every encrypted Secret Flux applies decrypts with one of ``key_files``, which reach sops through
+    the environment only (SOPS_AGE_KEY), never a command line."""
     encrypted = [committed_text(repo, m) for m in applied if is_secret(m) and m.encrypted]
-    if not key_file.is_file() or not encrypted:
+    keys = [k for k in key_files if k.is_file()]
+    if not keys or not encrypted:
         return []
-    public = age_public_key(key_file)
+    publics = {r for r in map(age_public_key, keys) if r}
+    names = ", ".join(repo.rel(k) for k in keys)
+    sources = {cluster: source_secrets(repo, cluster) for cluster in {rendered_cluster(m.file) or "" for m in encrypted} - {""}}
     with tempfile.TemporaryDirectory(prefix="sops-home-") as home:
-        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_KEY_VARS}
-        env.update(SOPS_AGE_KEY_FILE=str(key_file), HOME=home, XDG_CONFIG_HOME=home)
+        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_KEY_VARS and k != "SOPS_AGE_KEY_FILE"}
+        env.update(SOPS_AGE_KEY="".join(map(identities, keys)), HOME=home, XDG_CONFIG_HOME=home)
         with ThreadPoolExecutor(max_workers=4) as pool:
-            found = pool.map(lambda m: decrypt_problem(m, key_file, env, public), encrypted)
+            found = pool.map(lambda m: decrypt_problem(m, names, env, publics, sources.get(rendered_cluster(m.file) or "", {})), encrypted)
             return [p for p in found if p is not None]
 
 
-def check(repo: Repo, applied: list[Manifest], key_file: Path) -> list[Problem]:
-    """Stage 3; ``key_file`` (the age identity, usually git-ignored) enables the decryption check."""
+def check(repo: Repo, applied: list[Manifest], key_files: list[Path], answers: dict[str, dict]) -> list[Problem]:
+    """Stage 3; ``key_files`` (the age identities, usually git-ignored) enable the decryption check,
+    ``answers`` (cluster -> its answers) the recipient check."""
     rules, out = creation_rules(repo)
-    out.extend(check_recorded_recipient(repo, rules))
+    out.extend(check_cluster_recipients(rules, answers))
     sops_files = {p for p in repo.yaml_files if p.name.endswith(SOPS_SUFFIXES) and p.name != SOPS_CONFIG}
     rendered = repo.path(RENDERED)
     for path in repo.yaml_files:
@@ -194,5 +267,7 @@ def check(repo: Repo, applied: list[Manifest], key_file: Path) -> list[Problem]:
         if is_secret(m) and not m.encrypted and (m.file, m.ident) not in reported:
             out.append(check_plaintext(m, "in what Flux applies (a secretGenerator or an unencrypted file)"))
             reported.add((m.file, m.ident))
-    out.extend(check_decryption(repo, applied, key_file))
+    out.extend(check_rendered_copies(repo))
+    out.extend(check_recipes(repo.root, answers))
+    out.extend(check_decryption(repo, applied, key_files))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def kustomize(directory: Path) -> subprocess.CompletedProcess:
 
 def first_error_line(stderr: str) -> str:
     """The line of a tool's stderr that says what went wrong (not make's "Error 1" trailer)."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("make: ***")]
+    # make's own trailer, "make: ***" or, run from another make (`make validate`), "make[1]: ***".
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not re.match(r"make(\[\d+\])?: \*\*\*", line)]
     errors = [line for line in lines if "error" in line.lower()]
     text = (errors or lines or ["failed without a message"])[0]
     return text if len(text) <= 300 else text[:297] + "..."
