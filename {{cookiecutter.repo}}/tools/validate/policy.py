@@ -150,7 +150,7 @@ def check_network_policies(applied: list[Manifest]) -> list[Problem]:
         labels = (template.get("metadata") or {}).get("labels") or {}
         if not any(ns == namespace and selector_matches(sel, labels) for _, ns, sel in selecting):
             shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
-            out.append(Problem(m.file, m.ident, "spec.template.metadata.labels", f"no NetworkPolicy or CiliumNetworkPolicy in namespace {namespace} selects its pods ({shown}), so its traffic was never decided (default-deny cuts it off, no policy leaves it open)", "add its flows (ingress from its clients, egress to its backends) to kubernetes/infrastructure/base/netpol/policies.yaml and run `make render`", STAGE))
+            out.append(Problem(m.file, m.ident, "spec.template.metadata.labels", f"no NetworkPolicy or CiliumNetworkPolicy in namespace {namespace} selects its pods ({shown}), so its traffic was never decided (default-deny cuts it off, no policy leaves it open)", "add its flows (ingress from its clients, egress to its backends) to its catalog entry (`clients`, `internet`; a service without one: templates/kubernetes/infrastructure/base/netpol/policies.yaml) and run `make render`", STAGE))
     return out
 
 
@@ -213,7 +213,7 @@ def resource_problems(container: dict) -> list[tuple[str, str, str]]:
 # --- pod hardening ----------------------------------------------------------------
 
 HARDENING_FIX = ("set the container's securityContext: allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} "
-                 "(as the workloads in kubernetes/apps/base/ai do)")
+                 "(as the workloads of templates/kubernetes/apps/base/ai do, through templates/macros/workload.j2)")
 
 
 def check_hardening(applied: list[Manifest]) -> list[Problem]:
