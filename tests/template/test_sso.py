@@ -4,6 +4,8 @@ client secret only in the SOPS Secret (from the bake's environment, never a file
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -100,3 +102,24 @@ def open_webui_settings(tmp_path_factory) -> set[str]:
 def test_every_open_webui_setting_is_read_by_the_pinned_version(sso_bake, open_webui_settings):
     unknown = sorted(set(env(sso_bake)) - open_webui_settings)
     assert not unknown, f"not read by the pinned Open WebUI: {unknown}"
+
+
+def test_sso_switched_on_later_names_the_secret_key_to_add(bakery, tmp_path):
+    """A render never re-makes an existing Secret: turning single sign-on on in cluster.yaml leaves the
+    Open WebUI Secret without OAUTH_CLIENT_SECRET, which its pod needs. make validate names the key and the
+    command; adding it (value through stdin, never argv) makes the repo valid again."""
+    repo = bakery("default").copy(tmp_path)
+    answers = repo.answers_file
+    answers.write_text(answers.read_text().replace("oidc_issuer_url: ''", f"oidc_issuer_url: {ISSUER}"))
+    assert repo.make("render").returncode == 0
+    secret = "clusters/production/secrets/open-webui.sops.yaml"
+    validate = repo.make("validate")
+    assert validate.returncode != 0
+    line = next(l for l in validate.stdout.splitlines() if l.startswith(f"{secret}: Secret/open-webui-secrets: stringData.OAUTH_CLIENT_SECRET: missing"))
+    assert f"make secret-edit FILE={secret}" in line
+    added = subprocess.run(["sops", "set", "--value-stdin", secret, '["stringData"]["OAUTH_CLIENT_SECRET"]'], cwd=repo.path, input=json.dumps(CLIENT_SECRET),
+                           capture_output=True, text=True, env={**os.environ, "SOPS_AGE_KEY_FILE": str(repo.private_key), "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"})
+    assert added.returncode == 0, added.stderr
+    assert repo.make("render").returncode == 0
+    validate = repo.make("validate")
+    assert validate.returncode == 0, validate.stdout

@@ -172,12 +172,33 @@ def check_recipes(root: Path, answers: dict[str, dict]) -> list[Problem]:
                 continue  # the workspace render of the same template says why
             if not isinstance(document, dict):
                 continue
+            ident = f"{document.get('kind')}/{(document.get('metadata') or {}).get('name')}"
             for section in ("data", "stringData"):
                 for key, value in (document.get(section) or {}).items():
                     if not (PLACEHOLDER.search(str(value)) or FROM_ENVIRONMENT.search(str(value))):
-                        ident = f"{document.get('kind')}/{(document.get('metadata') or {}).get('name')}"
                         out.append(Problem(recipe.as_posix(), ident, f"{section}.{key}", "a literal value in a Secret recipe: git keeps it in clear, and every cluster's Secret gets it",
                                            "write a marker instead, <random:hex:32> (or <env:NAME> for a value only you know), and rotate the value if it was real", STAGE))
+            out.extend(missing_keys(root, name, recipe, document, ident))
+    return out
+
+
+def missing_keys(root: Path, name: str, recipe: Path, document: dict, ident: str) -> list[Problem]:
+    """Keys the recipe now has and the cluster's Secret lacks: an answer switched on later (single sign-on's
+    OAUTH_CLIENT_SECRET) or a template update. A render never re-makes an existing Secret, and a pod whose
+    env names the missing key does not start. sops leaves the key names in clear, so no key is needed."""
+    held = root / clusters.secret_path(name, recipe)
+    try:
+        encrypted = yaml.safe_load(held.read_text()) if held.is_file() else None
+    except yaml.YAMLError:
+        return []  # the sops-file checks say why
+    if not isinstance(encrypted, dict):
+        return []
+    out = []
+    for section in ("data", "stringData"):
+        have = encrypted.get(section) if isinstance(encrypted.get(section), dict) else {}
+        for key in sorted(set(document.get(section) or {}) - set(have)):
+            out.append(Problem(held.relative_to(root).as_posix(), ident, f"{section}.{key}", f"missing: the recipe ({recipe.as_posix()}) has it, and the pod that reads it does not start without it",
+                               f"add it: make secret-edit FILE={held.relative_to(root).as_posix()}", STAGE))
     return out
 
 
