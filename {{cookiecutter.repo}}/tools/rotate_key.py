@@ -116,7 +116,8 @@ def main(argv: list[str]) -> int:
         name = one_cluster(argv[0] if argv else "")
         old, new, kept, target = rotate(name)
     except (SopsError, clusters.ClusterError) as err:
-        print(f"rotate-key: {err}; nothing was changed", file=sys.stderr)
+        lookup = argv[:1] in (["--key-file"], ["--key-file-of"])
+        print(f"age key: {err}" if lookup else f"rotate-key: {err}; nothing was changed", file=sys.stderr)
         return 1
     except Exception as err:  # one line, whichever tool failed; the repo is as it was
         print(f"rotate-key: {err or type(err).__name__}; nothing was changed", file=sys.stderr)
