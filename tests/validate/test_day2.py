@@ -83,13 +83,13 @@ def edit_resources(repo: Repo, old: str, new: str) -> Outcome:
 
 
 def test_validate_rejects_a_quantity_the_api_server_rejects(repo):
-    outcome = edit_resources(repo, 'memory=("512Mi", "2Gi")', 'memory=("512Mi", "48GB")')
+    outcome = edit_resources(repo, 'memory: "2Gi"', 'memory: "48GB"')
     assert outcome.returncode != 0
     assert "resources.limits.memory: '48GB' is not a Kubernetes quantity" in outcome.problem("Deployment/open-webui", "48GB")
 
 
 def test_validate_rejects_limits_below_requests(repo):
-    outcome = edit_resources(repo, 'memory=("512Mi", "2Gi")', 'memory=("4Gi", "2Gi")')
+    outcome = edit_resources(repo, 'memory: "512Mi"', 'memory: "4Gi"')
     assert outcome.returncode != 0
     assert "limit 2Gi is below the request 4Gi" in outcome.problem("Deployment/open-webui", "resources.limits.memory")
 

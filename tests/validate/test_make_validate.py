@@ -340,10 +340,8 @@ def test_workload_without_a_network_policy(repo):
 
 
 def test_container_with_privilege_escalation(repo):
-    # The shared hardening macro replaced by a hand-written block, as a user would.
-    repo.edit(f"{BASE}/open-webui/deployment.yaml", "          {{- workload.container_security(read_only=true) }}\n",
-              "          securityContext:\n            allowPrivilegeEscalation: true\n            capabilities: {drop: [ALL]}\n"
-              "            readOnlyRootFilesystem: true\n")
+    # The template frozen to the YAML it renders (the shared hardening macro's block), then edited as a user would.
+    repo.edit(f"{BASE}/open-webui/deployment.yaml", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true")
     repo.render()
     outcome = failing(repo, policy=1)
     line = outcome.problem(rendered(repo, "apps", "ai/deployment-open-webui.yaml"), "containers[open-webui].securityContext.allowPrivilegeEscalation: is True")
@@ -373,7 +371,7 @@ spec:
 
 
 def test_workload_without_probes(repo):
-    repo.edit(f"{BASE}/open-webui/deployment.yaml", '  annotations:\n    {{- workload.markers(cluster, "open-webui") }}\n', "")
+    repo.edit(f"{BASE}/open-webui/deployment.yaml", "  annotations:\n    ai-gitops.dev/probes: open-webui\n", "")
     repo.render()
     outcome = failing(repo, policy=2)
     for probe in ("livenessProbe", "readinessProbe"):

@@ -12,6 +12,7 @@ is touched.
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
 import sys
 import tempfile
@@ -47,10 +48,13 @@ def ignore_for_copy(root: Path):
 def render_copy(repo: Repo, scratch: Path) -> str:
     """Run `make render` on a copy of the repo in ``scratch``; returns the error, or ""."""
     shutil.copytree(repo.root, scratch, ignore=ignore_for_copy(repo.root), symlinks=True, dirs_exist_ok=True)
-    # VENV names the environment this validator runs in, so the copy sets up nothing.
+    # VENV names the environment this validator runs in, so the copy sets up nothing. Every cluster is
+    # rendered: a `make rotate-key CLUSTER=x` (or any make run with CLUSTER) that runs validate must not
+    # pass its CLUSTER on through MAKEFLAGS, or the other clusters' output would look stale.
     args = ["make", "--no-print-directory", "-s", "render", f"VENV={sys.prefix}"]
+    outer_make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "CLUSTER")
     try:
-        result = tools.run(args, cwd=scratch)
+        result = tools.run(args, cwd=scratch, env={k: v for k, v in os.environ.items() if k not in outer_make})
     except FileNotFoundError:
         return "`make` is not installed"
     return tools.first_error_line(result.stderr or result.stdout) if result.returncode else ""
