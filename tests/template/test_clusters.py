@@ -40,10 +40,10 @@ def flux_paths(repo: Baked, name: str) -> set[str]:
     return {d["spec"]["path"] for d in docs if d["kind"] == "Kustomization"}
 
 
-@pytest.fixture
-def two_clusters(bakery, tmp_path) -> Baked:
-    """The default bake plus cluster `lab`: AMD, its own pool, a Gateway, another StorageClass."""
-    repo = bakery("default").copy(tmp_path)
+@pytest.fixture(scope="module")
+def prepared(bakery, tmp_path_factory) -> Baked:
+    """The default bake plus cluster `lab`: AMD, its own pool, a Gateway, another StorageClass (made once)."""
+    repo = bakery("default").copy(tmp_path_factory.mktemp("two-clusters"))
     before = files(repo.path / "kubernetes" / "rendered" / "production")
     added = repo.make("add-cluster", "NAME=lab")
     assert added.returncode == 0, added.stdout + added.stderr
@@ -52,6 +52,12 @@ def two_clusters(bakery, tmp_path) -> Baked:
     assert render.returncode == 0, render.stdout + render.stderr
     assert files(repo.path / "kubernetes" / "rendered" / "production") == before, "rendering lab changed production"
     return repo
+
+
+@pytest.fixture
+def two_clusters(prepared, tmp_path) -> Baked:
+    """A copy of the two-cluster repo for one test to change."""
+    return prepared.copy(tmp_path)
 
 
 def test_a_second_cluster_with_another_vendor_renders_its_own_manifests(two_clusters):
