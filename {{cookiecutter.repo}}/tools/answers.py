@@ -305,9 +305,9 @@ def csi_driver_problems(answers: Mapping[str, str]) -> list[str]:
 class Pool:
     """The address range of an LB pool and the addresses in it no Service may use."""
 
-    first: ipaddress.IPv4Address
-    last: ipaddress.IPv4Address
-    reserved: frozenset[ipaddress.IPv4Address]
+    first: ipaddress.IPv4Address | ipaddress.IPv6Address
+    last: ipaddress.IPv4Address | ipaddress.IPv6Address
+    reserved: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address]
 
     def why_not_usable(self, ip: ipaddress.IPv4Address) -> str | None:
         if not self.first <= ip <= self.last:
@@ -317,16 +317,22 @@ class Pool:
         return None
 
 
-def parse_pool(text: str) -> Pool:
-    """A CIDR (`10.10.2.24/29`) or an inclusive range (`10.10.2.25-10.10.2.30`); ValueError otherwise."""
+def parse_pool(text: str, strict: bool = True) -> Pool:
+    """A CIDR (`10.10.2.24/29`) or an inclusive range (`10.10.2.25-10.10.2.30`); ValueError otherwise.
+    `strict` is the answer's rule (IPv4, no host bits); `make validate` reads a rendered pool leniently
+    (IPv6 too), as the LB implementations do. The one rule of which addresses a pool never hands out."""
     if "-" in text:
         start, _, stop = text.partition("-")
-        first, last = ipaddress.IPv4Address(start.strip()), ipaddress.IPv4Address(stop.strip())
-        if first > last:
+        parse = ipaddress.IPv4Address if strict else ipaddress.ip_address
+        first, last = parse(start.strip()), parse(stop.strip())
+        if first.version != last.version or first > last:
             raise ValueError("range start is after its end")
         return Pool(first, last, frozenset())
-    network = ipaddress.IPv4Network(text, strict=True)
-    reserved = frozenset({network.network_address, network.broadcast_address}) if network.prefixlen <= 30 else frozenset()
+    network = ipaddress.IPv4Network(text, strict=True) if strict else ipaddress.ip_network(text.strip(), strict=False)
+    # Cilium LB IPAM skips a CIDR's network and broadcast address unless the pool sets allowFirstLastIPs
+    # (cilium.io/v2 CiliumLoadBalancerIPPool, default "No"): IPv4 /30 and wider.
+    wide = network.version == 4 and network.prefixlen <= 30
+    reserved = frozenset({network.network_address, network.broadcast_address}) if wide else frozenset()
     return Pool(network.network_address, network.broadcast_address, reserved)
 
 

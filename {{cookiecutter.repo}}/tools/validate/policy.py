@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from kfn import api
+from tools.answers import parse_pool
 from tools.catalog import Catalog, CatalogError
 from tools.validate import catalog, velero
 from tools.validate.problems import Problem
@@ -39,21 +40,14 @@ class Pool:
 
 
 def address_range(text: str) -> tuple[int, int, frozenset[int]] | None:
-    """A CIDR or ``start-stop`` range as integers, with the addresses no Service gets; None when it does not parse.
-
-    A CIDR's network and broadcast address (IPv4, /30 and wider) are reserved: Cilium LB IPAM skips them
-    unless the pool sets allowFirstLastIPs (cilium.io/v2 CiliumLoadBalancerIPPool, default "No"), and
-    the bake refuses them (hooks/answers.py), so a Service asking for one keeps <pending>."""
+    """A CIDR or ``start-stop`` range as integers, with the addresses no Service gets (the rule the bake
+    checks the answers by: tools/answers.py parse_pool); None when it does not parse. A Service asking for
+    a reserved address keeps <pending>."""
     try:
-        if "-" in text:
-            start, stop = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
-            return int(start), int(stop), frozenset()
-        net = ipaddress.ip_network(text.strip(), strict=False)
-        first, last = int(net.network_address), int(net.broadcast_address)
-        wide = net.version == 4 and net.prefixlen <= 30
-        return first, last, frozenset({first, last}) if wide else frozenset()
+        pool = parse_pool(text, strict=False)
     except ValueError:
         return None
+    return int(pool.first), int(pool.last), frozenset(int(a) for a in pool.reserved)
 
 
 def pools(applied: list[Manifest]) -> list[Pool]:
