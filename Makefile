@@ -56,11 +56,14 @@ demo:
 # that start real servers (make test-runtime), nor the real Renovate (make test-renovate). make test-fast:
 # kfn and the pure-Python units, no cookiecutter bake (the `bake` tier, tests/conftest.py), for the
 # edit-test loop. make test-all: all of it.
+# The bake tier spends its time in subprocesses (cookiecutter, kustomize, sops, make): pytest-xdist runs
+# it on every core, at most 4 (each worker bakes the session's shared repos once for itself).
+PARALLEL := -n auto --maxprocesses 4
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not runtime and not renovate"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow and not runtime and not renovate"
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m "not runtime"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not runtime"
 	$(MAKE) --no-print-directory test-runtime
 
 test-fast: $(STAMP)
