@@ -4,6 +4,7 @@ the generated repo's own Makefile, kustomize, kfn and sops."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -184,3 +185,20 @@ def test_a_single_cluster_repo_is_adopted_with_its_secrets(bakery, tmp_path):
     assert render.returncode == 0, render.stderr
     assert files(repo.path / "kubernetes" / "rendered") == rendered_before
     assert repo.git("status", "--porcelain") == "", "adopting changed something a render writes"
+
+
+def test_an_answer_a_template_update_adds_is_named_with_the_line_to_add(two_clusters):
+    """After `cruft update` brings a new answer, .cruft.json has its default and cluster.yaml does not:
+    render names the line. A repo whose record predates the answer gets the key and where its default is."""
+    path = two_clusters.path / "clusters" / "lab" / "cluster.yaml"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if not line.startswith("amd_gfx_version:")))
+    render = two_clusters.make("render", "CLUSTER=lab")
+    assert render.returncode != 0
+    assert "clusters/lab/cluster.yaml: amd_gfx_version: missing — add `amd_gfx_version: \"\"` (its value in .cruft.json)" in render.stderr, render.stderr
+    record = two_clusters.path / ".cruft.json"
+    data = json.loads(record.read_text())
+    del data["context"]["cookiecutter"]["amd_gfx_version"]
+    record.write_text(json.dumps(data, indent=4) + "\n")
+    render = two_clusters.make("render", "CLUSTER=lab")
+    assert "clusters/lab/cluster.yaml: amd_gfx_version: missing — add `amd_gfx_version: <value>`" in render.stderr, render.stderr
+    assert "Traceback" not in render.stderr

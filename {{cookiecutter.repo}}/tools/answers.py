@@ -287,6 +287,11 @@ def size_checks(catalog: Mapping) -> dict[str, Check]:
     return {key: matches(QUANTITY, "must be a size like 20Gi (Mi, Gi or Ti)") for key in keys}
 
 
+def checked_keys(catalog: Mapping) -> set[str]:
+    """Every answer a rule here reads on its own (the complex checks read these too)."""
+    return {*SIMPLE_CHECKS, *choice_checks(), *size_checks(catalog), *boolean_answers(catalog)}
+
+
 def csi_driver_problems(answers: Mapping[str, str]) -> list[str]:
     """csi-snapshot needs the driver name for its VolumeSnapshotClass (Velero picks the class by driver)."""
     driver = answers.get("csi_driver", "")

@@ -106,6 +106,9 @@ def load(name: str, root: Path = ROOT) -> dict:
     lines = [f"{where}: {key}: not an answer of this template (the keys: cookiecutter.json's)" for key in data if key not in keys]
     # A key a template update added: cruft put its default into .cruft.json, which is where to copy it from.
     lines += [f"{where}: {key}: missing — add `{key}: {json.dumps(recorded[key])}` (its value in {CRUFT_RECORD})" for key in keys if key not in data]
+    # An answer the rules check that neither file has: a repo whose .cruft.json predates the answer.
+    lines += [f"{where}: {key}: missing — add `{key}: <value>` (its default: the template's cookiecutter.json)"
+              for key in sorted(rules.checked_keys(load_catalog(root)) - set(keys) - set(data) - set(REPO_WIDE))]
     found = {}
     for key, value in data.items():
         if isinstance(value, float):

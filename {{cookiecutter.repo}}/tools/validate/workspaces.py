@@ -49,7 +49,13 @@ def answer_problems(name: str, error: Exception) -> list[Problem]:
     for line in str(error).splitlines():
         file, sep, what = line.partition(": ")
         file, what = (file, what) if sep and "/" in file else (default, line)
-        out.append(Problem(file, "-", "-", what, "fix it, then `make render`", STAGE))
+        key, sep, rest = what.partition(": ")
+        value, dash, why = rest.partition(" — ")
+        if sep and dash and " " not in key:  # `key: value — why`, as tools/answers.py words it
+            what = f"{value}: {why}" if value != "missing" else f"missing: {why}"
+        else:
+            key = "-"
+        out.append(Problem(file, "-", key, what, "fix it, then `make render`", STAGE))
     return out
 
 
