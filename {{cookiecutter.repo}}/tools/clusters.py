@@ -312,6 +312,16 @@ def adopt(root: Path = ROOT) -> list[str]:
         new.parent.mkdir(parents=True, exist_ok=True)
         old.replace(new)
         messages.append(f"moved {old.relative_to(root)} to {new.relative_to(root)}")
+    # The files the old render derived from catalog/models.yaml beside the base manifests: cruft leaves
+    # them (no template wrote them); the workspace derives them now.
+    old_base = root / "kubernetes"
+    for path in sorted(old_base.rglob("*.yaml")) if old_base.is_dir() else []:
+        if "rendered" not in path.relative_to(old_base).parts[:1] and path.read_text(encoding="utf-8").startswith(models.HEADER):
+            path.unlink()
+            messages.append(f"removed {path.relative_to(root)}: make render derives it in its workspace now")
+    for directory in sorted((p for p in old_base.rglob("*") if p.is_dir()), reverse=True) if old_base.is_dir() else []:
+        if not any(directory.iterdir()):
+            directory.rmdir()
     return messages + ["next: make render validate, then commit (git add -A)"]
 
 

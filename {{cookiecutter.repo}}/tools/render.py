@@ -225,7 +225,8 @@ def render_one(cluster: Cluster) -> None:
 def chosen(names: list[str]) -> list[str]:
     every = clusters.names()
     if not every:
-        raise RenderError("no cluster: clusters/<name>/cluster.yaml (make add-cluster NAME=...)")
+        hint = "; a repo generated before several clusters: make adopt" if (ROOT / manifests.CRUFT_RECORD).is_file() else ""
+        raise RenderError(f"no cluster: clusters/<name>/cluster.yaml (make add-cluster NAME=...{hint})")
     unknown = [n for n in names if n not in every]
     if unknown:
         raise RenderError(f"CLUSTER: {', '.join(unknown)}: no such cluster (clusters: {', '.join(every)})")
