@@ -86,9 +86,10 @@ def run_tool(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
 def copy_choices(bake: Bake) -> None:
     """The template's choice lists (cookiecutter.json) for the repo's tools/answers.py, which checks every
     cluster's answers by them after the bake."""
+    from tools.answers import choice_lists  # the project template's tools/ (post_gen_project.py's sys.path)
+
     questions = json.loads((bake.template_root / "cookiecutter.json").read_text(encoding="utf-8"))
-    choices = {k: v for k, v in questions.items() if isinstance(v, list) and not k.startswith("_")}
-    (bake.project / "tools" / "choices.json").write_text(json.dumps(choices, indent=2) + "\n")
+    (bake.project / "tools" / "choices.json").write_text(json.dumps(choice_lists(questions), indent=2) + "\n")
 
 
 def copy_kfn(bake: Bake) -> None:

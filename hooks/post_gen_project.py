@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 TEMPLATE_ROOT = Path({{ template_root | tojson }})
-sys.path.insert(0, str(TEMPLATE_ROOT / "hooks"))
+# hooks/ for the bake; the project template's tools/ (and the template's kfn/, which they import) for the
+# answer rules the bake writes into the new repo.
+sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(TEMPLATE_ROOT / "{{ '{{cookiecutter.repo}}' }}"), str(TEMPLATE_ROOT)]
 
 from bake import Bake, BakeError, remove_contents, remove_template_copy, run  # noqa: E402
 

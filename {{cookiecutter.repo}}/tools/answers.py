@@ -41,11 +41,17 @@ TEMPLATE_QUESTIONS = Path(__file__).resolve().parents[2] / "cookiecutter.json"
 def choices() -> dict[str, tuple[str, ...]]:
     """answer key -> its choices, as cookiecutter.json lists them (first: the default)."""
     if CHOICES_FILE.is_file():
-        return {k: tuple(v) for k, v in json.loads(CHOICES_FILE.read_text(encoding="utf-8")).items()}
+        return choice_lists(json.loads(CHOICES_FILE.read_text(encoding="utf-8")))
     if not TEMPLATE_QUESTIONS.is_file():
         raise FileNotFoundError(f"{CHOICES_FILE.name}: missing from tools/ (the bake writes it from the template's cookiecutter.json; restore it from git)")
-    questions = json.loads(TEMPLATE_QUESTIONS.read_text(encoding="utf-8"))
+    return choice_lists(json.loads(TEMPLATE_QUESTIONS.read_text(encoding="utf-8")))
+
+
+def choice_lists(questions: Mapping) -> dict[str, tuple[str, ...]]:
+    """The choice questions of a cookiecutter.json: answer key -> its choices (first: the default)."""
     return {k: tuple(v) for k, v in questions.items() if isinstance(v, list) and not k.startswith("_")}
+
+
 MAX_GPU_MEMORY_GB = 1024
 MIN_KUBERNETES_MINOR = 30
 MAX_GPUS = 64

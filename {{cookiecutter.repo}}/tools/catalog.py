@@ -23,6 +23,8 @@ from tools import models
 from tools.manifests import CRUFT_RECORD, Manifest
 
 CATALOG = "catalog/services.yaml"
+# resource prefix -> vendor, from kfn's GPU resource names ("nvidia.com/" -> nvidia, ...).
+RESOURCE_PREFIXES = {r.rpartition("/")[0] + "/": vendor for vendor, spec in GPU_VENDORS.items() for r in spec["resources"]}
 LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet")
 JOBS = ("Job", "CronJob")
 
@@ -156,5 +158,4 @@ def load(root: Path) -> Catalog:
 
 def resource_vendor(resource: str) -> str | None:
     """The vendor a GPU resource name belongs to, by the device plugins' resource prefixes (kfn's list)."""
-    prefixes = {r.rpartition("/")[0] + "/": vendor for vendor, spec in GPU_VENDORS.items() for r in spec["resources"]}
-    return next((vendor for prefix, vendor in prefixes.items() if resource.startswith(prefix)), None)
+    return next((vendor for prefix, vendor in RESOURCE_PREFIXES.items() if resource.startswith(prefix)), None)

@@ -102,13 +102,13 @@ def load(name: str, root: Path = ROOT) -> dict:
     if why := rules.cluster_name(name):
         raise ClusterError(f"{CLUSTERS / name}: {name!r} {why}")
     data = read_answers_file(name, root)
-    keys, recorded = answer_keys(root), repo_record(root)
+    keys, recorded, catalog = answer_keys(root), repo_record(root), load_catalog(root)
     lines = [f"{where}: {key}: not an answer of this template (the keys: cookiecutter.json's)" for key in data if key not in keys]
     # A key a template update added: cruft put its default into .cruft.json, which is where to copy it from.
     lines += [f"{where}: {key}: missing — add `{key}: {json.dumps(recorded[key])}` (its value in {CRUFT_RECORD})" for key in keys if key not in data]
     # An answer the rules check that neither file has: a repo whose .cruft.json predates the answer.
     lines += [f"{where}: {key}: missing — add `{key}: <value>` (its default: the template's cookiecutter.json)"
-              for key in sorted(rules.checked_keys(load_catalog(root)) - set(keys) - set(data) - set(REPO_WIDE))]
+              for key in sorted(rules.checked_keys(catalog) - set(keys) - set(data) - set(REPO_WIDE))]
     found = {}
     for key, value in data.items():
         if isinstance(value, float):
@@ -121,9 +121,9 @@ def load(name: str, root: Path = ROOT) -> dict:
         model_list = ",".join(models.load(root).ollama)
     except models.ModelsError as err:
         raise ClusterError(str(err)) from None
-    complete = {**found, "repo": repo_record(root).get("repo"), "cluster_name": name, "ollama_models": model_list}
+    complete = {**found, "repo": recorded.get("repo"), "cluster_name": name, "ollama_models": model_list}
     try:
-        problems = rules.problems(complete, load_catalog(root))
+        problems = rules.problems(complete, catalog)
     except FileNotFoundError as err:
         raise ClusterError(str(err)) from None
     if problems:
@@ -187,29 +187,50 @@ def is_recipe(relative: Path) -> bool:
 def workspace(name: str, answers: dict, into: Path, root: Path = ROOT) -> list[Path]:
     """Render templates/kubernetes for cluster `name` into `into` (the tree kustomize builds) with the
     files catalog/models.yaml derives; a Secret recipe's place takes the cluster's encrypted Secret.
-    Returns the recipes whose encrypted Secret the cluster does not have yet (tools/secrets.py makes them)."""
+    Returns the recipes whose encrypted Secret the cluster does not have yet (tools/secret_recipes.py makes
+    them; `place_secret` then puts each in its place)."""
     catalog = load_catalog(root)
     env = environment(catalog, root)
     missing = []
     for relative in template_files(root, KUBERNETES_TEMPLATES):
         if switched_off(relative, answers, catalog):
             continue
+        if is_recipe(relative):
+            if not place_secret(name, relative, into, root):
+                missing.append(relative)
+            continue
         target = into / relative.relative_to(TEMPLATES)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if is_recipe(relative):
-            encrypted = root / secret_path(name, relative)
-            if not encrypted.is_file():
-                missing.append(relative)
-                continue
-            target.write_bytes(encrypted.read_bytes())
-        else:
-            target.write_text(render_template(env, relative, answers))
+        target.write_text(render_template(env, relative, answers))
     (into / "catalog").mkdir(exist_ok=True)
     for fact_file in (models.MODELS_FILE, models.SERVICES_FILE):
         shutil.copyfile(root / fact_file, into / fact_file)
     for relative, content in models.generated(into).items():
         (into / relative).write_text(content)
     return missing
+
+
+def place_secret(name: str, recipe: Path, into: Path, root: Path = ROOT) -> bool:
+    """Put cluster `name`'s encrypted Secret where the workspace `into` expects its recipe; False when the
+    cluster has none yet."""
+    encrypted = root / secret_path(name, recipe)
+    if not encrypted.is_file():
+        return False
+    target = into / recipe.relative_to(TEMPLATES)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(encrypted.read_bytes())
+    return True
+
+
+def recipients(root: Path = ROOT) -> dict[str, str]:
+    """cluster -> its age recipient (the age_public_key answer): .sops.yaml's rules and the key rotation."""
+    found = {}
+    for name in names(root):
+        recipient = read_answers_file(name, root).get("age_public_key")
+        if not isinstance(recipient, str) or not recipient or rules.age_recipient(recipient):
+            raise ClusterError(f"{CLUSTERS / name / ANSWERS_FILE}: age_public_key: {recipient!r} — must be the cluster's age recipient (age1...)")
+        found[name] = recipient
+    return found
 
 
 def recipe_text(name: str, answers: dict, recipe: Path, root: Path = ROOT) -> str:

@@ -174,17 +174,6 @@ class Cluster:
         return apply_catalog(layer, build(self.workspace / "kubernetes" / layer / clusters.OVERLAY, f"{self.name}/{layer}"), self.catalog)
 
 
-def recipients(names: list[str]) -> dict[str, str]:
-    """cluster -> its age recipient (the age_public_key answer), for .sops.yaml."""
-    found = {}
-    for name in names:
-        recipient = clusters.read_answers_file(name).get("age_public_key")
-        if not isinstance(recipient, str) or rules.age_recipient(recipient) or not recipient:
-            raise RenderError(f"clusters/{name}/cluster.yaml: age_public_key: {recipient!r} — must be the cluster's age recipient (age1...)")
-        found[name] = recipient
-    return found
-
-
 def prepare(name: str, workspace: Path, catalog: Catalog, make_secrets: bool) -> Cluster:
     """Render cluster `name`'s templates into `workspace`; with `make_secrets`, encrypt the Secrets it lacks."""
     answers = clusters.load(name)
@@ -194,8 +183,7 @@ def prepare(name: str, workspace: Path, catalog: Catalog, make_secrets: bool) ->
         raise RenderError(f"clusters/{name}/secrets: no {', '.join(clusters.secret_path(name, r).name for r in missing)} yet: run make render")
     for recipe in missing:
         cluster.messages += secret_recipes.make(name, answers, recipe)
-    if missing:
-        clusters.workspace(name, answers, workspace)
+        clusters.place_secret(name, recipe, workspace)
     services = clusters.load_catalog()
     for recipe in (r for r in clusters.template_files(ROOT, clusters.SERVICE_TEMPLATES) if clusters.is_recipe(r)):
         held = ROOT / clusters.secret_path(name, recipe)
@@ -235,7 +223,7 @@ def chosen(names: list[str]) -> list[str]:
 
 def render(names: list[str]) -> None:
     names = chosen(names)
-    if write_sops_config(recipients(clusters.names())):
+    if write_sops_config(clusters.recipients()):
         print(f"wrote {SOPS_CONFIG.name}: one creation rule per cluster")
     catalog = load_catalog(ROOT)
     for name in names:

@@ -24,10 +24,6 @@ from tools.sops_files import AGE_KEY, CRUFT, ROOT, SOPS_CONFIG, SopsError, new_i
 RECIPIENT_LINE = re.compile(r"^age_public_key:.*$", re.M)
 
 
-def recipients() -> dict[str, str]:
-    return {name: str(clusters.read_answers_file(name).get("age_public_key") or "") for name in clusters.names()}
-
-
 def one_cluster(name: str) -> str:
     every = clusters.names()
     if not name and len(every) == 1:
@@ -39,7 +35,7 @@ def one_cluster(name: str) -> str:
 
 def key_file(name: str) -> Path:
     """The key file holding the identity of cluster `name`'s recipient."""
-    recipient = recipients()[name]
+    recipient = clusters.recipients()[name]
     for path in (clusters.cluster_dir(name) / "age.agekey", AGE_KEY):
         if path.is_file() and read_identity(path)[0] == recipient:
             return path
@@ -73,7 +69,7 @@ def set_recipient(name: str, recipient: str) -> None:
 def rotate(name: str) -> tuple[str, str, Path, Path]:
     old_key = key_file(name)
     old_recipient, old_identity = read_identity(old_key)
-    shared = any(r == old_recipient for other, r in recipients().items() if other != name)
+    shared = any(r == old_recipient for other, r in clusters.recipients().items() if other != name)
     target = new_key_path(name, old_key, shared)
     staging = target.with_name("age.agekey.new")
     new_recipient = new_identity(staging)
@@ -81,7 +77,7 @@ def rotate(name: str) -> tuple[str, str, Path, Path]:
     old_config = SOPS_CONFIG.read_text() if SOPS_CONFIG.is_file() else None
     scratches: list[tuple[Path, Path]] = []
     try:
-        SOPS_CONFIG.write_text(sops_config_text({**recipients(), name: new_recipient}))
+        SOPS_CONFIG.write_text(sops_config_text({**clusters.recipients(), name: new_recipient}))
         for path in secret_files(name):
             scratches.append((rekey(path, f"{old_identity}\n{new_secret}\n"), path))
     except BaseException:
