@@ -16,7 +16,7 @@ sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(TEMPLATE_ROOT / "{{ '{{cookiec
 
 from bake import Bake, BakeError, remove_contents, remove_template_copy, run  # noqa: E402
 
-ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+ANSWERS = json.loads(r'''{{ cookiecutter | public_answers | tojson }}''')  # under their own names: questions.py
 
 
 def main() -> int:

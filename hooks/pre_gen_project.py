@@ -16,7 +16,8 @@ sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(PROJECT_TEMPLATE), str(TEMPLAT
 from bake import occupied, remove_template_copy  # noqa: E402
 from tools.answers import CATALOG_FILE, load_catalog, problems  # noqa: E402  (the generated repo's own rules)
 
-ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+ANSWERS = json.loads(r'''{{ cookiecutter | public_answers | tojson }}''')  # under their own names: questions.py
+UNASKED = [key[2:] for key in json.loads(r'''{{ cookiecutter | list | tojson }}''') if key.startswith("__") and key[2:] in ANSWERS.get("_not_asked", ())]
 
 
 def replay_hint() -> list[str]:
@@ -34,9 +35,11 @@ def replay_hint() -> list[str]:
         return []
     output = ANSWERS.get("_output_dir")
     output_option = f" -o {output}" if output else ""
+    unasked = [f"The answers this bake did not ask are there as __<key> ({', '.join('__' + k for k in UNASKED[:2])}, ...)."] if UNASKED else []
     return [
         f"Your answers are saved in {replay_file}: fix the values named above there, then run",
         f"  cookiecutter --replay-file {replay_file}{output_option} {template}",
+        *unasked,
     ]
 
 

@@ -1,4 +1,5 @@
 """Before the first question: are the bake's prerequisites here? One line per missing tool, with how to get it.
+Then, at cookiecutter's interactive command line, which questions to ask (questions.py).
 
 The bake needs, besides cookiecutter: `make` and `git` (the repo's Makefile and its first commit), and a
 python3 that can create a virtualenv (the repo's tools are pip-installed into `<repo>/.venv`), unless
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bake import remove_template_copy  # this hook runs from the template copy's hooks/ directory
+from questions import announce_fewer
 
 HOW_TO_GET = {
     "make": "make: not found on PATH — install it (Debian/Ubuntu: apt install make; macOS: xcode-select --install)",
@@ -40,7 +42,9 @@ def main() -> int:
     if problems:
         print("Nothing was asked or written; run cookiecutter again once these are installed.", file=sys.stderr)
         remove_template_copy(Path.cwd())
-    return 1 if problems else 0
+        return 1
+    announce_fewer(Path.cwd())
+    return 0
 
 
 if __name__ == "__main__":

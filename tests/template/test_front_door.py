@@ -64,13 +64,55 @@ def test_fresh_virtualenv_with_only_cookiecutter(tmp_path):
     validate = subprocess.run(["make", "--no-print-directory", "validate"], cwd=repo, capture_output=True, text=True, env=env)
     assert validate.returncode == 0, validate.stdout + validate.stderr
 
-    # Interactive: every question answered with its default (Enter), tools from the first bake's .venv.
-    questions = len([k for k in json.loads((ROOT / "cookiecutter.json").read_text()) if not k.startswith("_")])
+    # Interactive: every question answered with its default (Enter), tools from the first bake's .venv: at
+    # most 20 questions, and the repo the --no-input bake wrote, every unasked answer in cluster.yaml.
     interactive = bake_cli(["-o", str(tmp_path / "interactive"), str(TEMPLATE)], {**env, "VENV": str(repo / ".venv")},
-                           stdin="\n" * questions, cookiecutter=only_cookiecutter)
+                           stdin="\n" * len(ASKED), cookiecutter=only_cookiecutter)
     assert interactive.returncode == 0, interactive.stdout[-2000:] + interactive.stderr
-    assert (tmp_path / "interactive" / "ai-gitops" / "kubernetes" / "rendered").is_dir()
-    assert not (tmp_path / "interactive" / "ai-gitops" / ".venv").exists()
+    assert f"[{len(ASKED)}/{len(ASKED)}]" in interactive.stdout and len(ASKED) <= 20
+    assert f"ai-gitops asks {len(ASKED)} questions. These {len(NOT_ASKED)} keep their defaults" in interactive.stdout
+    again = tmp_path / "interactive" / "ai-gitops"
+    assert (again / "kubernetes" / "rendered").is_dir() and not (again / ".venv").exists()
+    answers_file = Path("clusters") / "production" / "cluster.yaml"
+    key_line = re.compile(r"^age_public_key: .*$", re.M)
+    assert key_line.sub("", (again / answers_file).read_text()) == key_line.sub("", (repo / answers_file).read_text())
+
+
+COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text())
+NOT_ASKED = COOKIECUTTER_JSON["_not_asked"]
+ASKED = [k for k in COOKIECUTTER_JSON if not k.startswith("_") and k not in NOT_ASKED]
+
+
+def typed(**answers: str) -> str:
+    """What a user types at the interactive questions: these answers, Enter at every other."""
+    return "".join(answers.get(key, "") + "\n" for key in ASKED)
+
+
+def test_an_unasked_answer_is_fixed_through_the_replay_file_or_named_on_the_command_line(tmp_path):
+    """Interactive, with a StorageClass whose CSI driver nobody can guess and csi-snapshot backups: the
+    unasked csi_driver is refused by name, the replay file holds it as __csi_driver, and the replay with
+    it filled in bakes. Named on the command line, the same answer is asked and kept."""
+    env = user_env(tmp_path, f"{VENV / 'bin'}{os.pathsep}{os.defpath}", VENV=str(VENV))
+    out = tmp_path / "out"
+    stdin = typed(storage_class="ceph-block", backup_method="2")
+    refused = bake_cli(["-o", str(out), str(TEMPLATE)], env, stdin=stdin)
+    assert refused.returncode != 0 and not (out / "ai-gitops").exists()
+    assert "csi_driver: (empty) — backup_method csi-snapshot needs the CSI driver of StorageClass ceph-block" in refused.stderr, refused.stderr
+    assert "The answers this bake did not ask are there as __<key>" in refused.stderr
+    command = re.search(r"^  (cookiecutter --replay-file .*)$", refused.stderr, re.M).group(1).split()
+    replay = Path(command[2])
+    saved = json.loads(replay.read_text())
+    assert saved["cookiecutter"]["__csi_driver"] == "" and "csi_driver" not in saved["cookiecutter"]
+    saved["cookiecutter"]["__csi_driver"] = "rook-ceph.rbd.csi.ceph.com"
+    replay.write_text(json.dumps(saved))
+    fixed = bake_cli(command[1:], env)
+    assert fixed.returncode == 0, fixed.stderr
+    answers = (out / "ai-gitops" / "clusters" / "production" / "cluster.yaml").read_text()
+    assert "csi_driver: rook-ceph.rbd.csi.ceph.com\n" in answers and "storage_class: ceph-block\n" in answers
+
+    named = bake_cli(["-o", str(tmp_path / "named"), str(TEMPLATE), "namespace=kube-system"], env, stdin=typed() + "\n")
+    assert f"[{len(ASKED) + 1}/{len(ASKED) + 1}]" in named.stdout
+    assert named.returncode != 0 and "namespace: kube-system — " in named.stderr, named.stderr
 
 
 @pytest.mark.parametrize("runner", [["uvx", "--from", "cookiecutter==2.7.1", "cookiecutter"],

@@ -49,7 +49,39 @@ def choices() -> dict[str, tuple[str, ...]]:
 
 def choice_lists(questions: Mapping) -> dict[str, tuple[str, ...]]:
     """The choice questions of a cookiecutter.json: answer key -> its choices (first: the default)."""
-    return {k: tuple(v) for k, v in questions.items() if isinstance(v, list) and not k.startswith("_")}
+    hidden = not_asked(questions)
+    named = ((answer_name(k, hidden), v) for k, v in questions.items())
+    return {name: tuple(v) for name, v in named if name and isinstance(v, list)}
+
+
+def not_asked(questions: Mapping) -> set[str]:
+    """cookiecutter.json's `_not_asked`: the answers an interactive bake asks nothing about."""
+    return {key for key in questions.get("_not_asked") or () if isinstance(key, str)}
+
+
+def answer_name(key: str, hidden: set[str]) -> str | None:
+    """The answer a cookiecutter key holds: its own name; for a `__key` of an interactive bake (the
+    template's hooks/questions.py renames the `_not_asked` answers so, and cookiecutter renders a `__`
+    key's default without asking) `key`; None for cookiecutter's private keys."""
+    if key.startswith("__") and key[2:] in hidden:
+        return key[2:]
+    return None if key.startswith("_") else key
+
+
+def public_answers(context: Mapping) -> dict:
+    """A bake's answers under their own names, cookiecutter's private keys as they are. An answer an
+    interactive bake did not ask arrives as `__key`; a choice then as its whole list, default first. A
+    bake that has it under its own name too (a replay) counts that one."""
+    hidden = not_asked(context)
+    result: dict = {}
+    for key, value in context.items():
+        name = answer_name(key, hidden) or key
+        if name != key:
+            if name in context:
+                continue
+            value = value[0] if isinstance(value, list) and value else value
+        result[name] = value
+    return result
 
 
 MAX_GPU_MEMORY_GB = 1024
@@ -533,4 +565,4 @@ def template_globals(catalog: Mapping) -> dict[str, object]:
     }
 
 
-TEMPLATE_FILTERS = {"lb_pool_ip": nth_pool_address, "node_selector": node_selector}
+TEMPLATE_FILTERS = {"lb_pool_ip": nth_pool_address, "node_selector": node_selector, "public_answers": public_answers}
