@@ -117,10 +117,10 @@ def user_default_context(command: Command) -> Mapping:
     try:
         from cookiecutter.config import get_user_config
 
-        config = get_user_config(config_file=command.config_file, default_config=command.default_config)
-        return config.get("default_context") or {}
+        context = get_user_config(config_file=command.config_file, default_config=command.default_config).get("default_context")
     except Exception:  # cookiecutter itself reports a bad config file, after this hook
         return {}
+    return context if isinstance(context, Mapping) else {}
 
 
 def read_json(path: str | None) -> Mapping | None:

@@ -113,6 +113,8 @@ def test_the_user_config_default_context_is_read_as_cookiecutter_reads_it(tmp_pa
     assert questions.user_default_context(questions.Command(config_file=str(config))) == {"kubernetes_version": "1.31"}
     assert questions.user_default_context(questions.Command(config_file=str(config), default_config=True)) == {}
     assert questions.user_default_context(questions.Command(config_file=str(tmp_path / "missing.yaml"))) == {}
+    config.write_text("default_context: [kubernetes_version]\n")  # not a mapping: cookiecutter says so later
+    assert questions.user_default_context(questions.Command(config_file=str(config))) == {}
 
 
 def test_parent_argv_reads_the_parent_process_command_line():
