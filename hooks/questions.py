@@ -60,26 +60,24 @@ def cookiecutter_arguments(argv: Sequence[str]) -> list[str] | None:
 def parse(arguments: Sequence[str]) -> Command:
     """cookiecutter's command line, as much of it as matters here. An option this does not know is
     passed over; a word it takes for `key=value` by mistake only keeps one more question."""
-    flags: dict[str, object] = {"named": set()}
-    words = iter(arguments)
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    named: set[str] = set()
     template_seen = False
+    words = iter(arguments)
     for word in words:
         name, equals, value = word.partition("=")
         if word.startswith("-") and name in OPTIONS_WITH_VALUE:
-            value = value if equals else next(words, "")
-            if name == "--replay-file":
-                flags["replay_file"] = value
-            elif name == "--config-file":
-                flags["config_file"] = value
-        elif word in ("--no-input", "--replay", "--default-config"):
-            flags[word[2:].replace("-", "_")] = True
+            values[name] = value if equals else next(words, "")
         elif word.startswith("-"):
-            continue
+            flags.add(word)
         elif not template_seen:
             template_seen = True
         else:
-            flags["named"].add(name)  # type: ignore[union-attr]
-    return Command(**{**flags, "named": frozenset(flags["named"])})  # type: ignore[arg-type]
+            named.add(name)
+    return Command(no_input="--no-input" in flags, replay="--replay" in flags, replay_file=values.get("--replay-file"),
+                   config_file=values.get("--config-file"), default_config="--default-config" in flags,
+                   named=frozenset(named))
 
 
 def to_hide(questions: Mapping, command: Command | None, default_context: Mapping, replay: Mapping | None) -> list[str]:
