@@ -20,16 +20,17 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 # The validator is the generated repo's own tooling; the template's copy is plain Python (never rendered).
 sys.path.insert(0, str(TEMPLATE / "{{cookiecutter.repo}}"))
 
+from tools.sops_files import key_files  # noqa: E402
 from tools.validate.repo import Repo  # noqa: E402
 from tools.validate.run import CHECKS, STAGES, Context  # noqa: E402
-from tools.validate.schema import DEFAULT_KUBERNETES_VERSION  # noqa: E402
 
 REPEATS = 3
 OFF = {"enable_stable_diffusion": False, "enable_whisper": False, "enable_qdrant": False, "enable_litellm": False, "enable_gatus": False}
 ON = {"enable_stable_diffusion": True, "enable_whisper": True, "enable_qdrant": True, "enable_litellm": True, "enable_gatus": True}
 BAKES = (("optional services off", OFF), ("default answers", {}), ("every service on", ON))
 # Beyond the template's seven services: copies of Qdrant (a CPU service with probes, limits and
-# a ClusterIP Service) added to the apps layer and rendered, to show the growth per service.
+# a ClusterIP Service) added to the apps layer's templates and rendered, to show the growth per service.
+SERVICES = Path("templates/kubernetes/apps/base/ai")
 EXTRA_COPIES = (10, 30)
 SERVICE = """\
 apiVersion: v1
@@ -71,7 +72,7 @@ def time_make_validate(project: Path) -> tuple[float, str]:
 
 def time_stages(project: Path) -> dict[str, float]:
     """Each stage alone on a fresh context (the flux builds count where they are first needed)."""
-    ctx = Context(Repo(project), DEFAULT_KUBERNETES_VERSION, project / "age.agekey")
+    ctx = context(project)
     out = {}
     for stage in STAGES:
         started = time.perf_counter()
@@ -80,9 +81,14 @@ def time_stages(project: Path) -> dict[str, float]:
     return out
 
 
+def context(project: Path) -> Context:
+    """What `make validate` checks with: each cluster's own kubernetes_version, the repo's key files."""
+    return Context(Repo(project), None, key_files(project))
+
+
 def add_copies(project: Path, count: int) -> None:
-    """``count`` more services in the apps layer (Qdrant renamed), then `make render`."""
-    base = project / "kubernetes/apps/base/ai"
+    """``count`` more services in the apps layer's templates (Qdrant renamed), then `make render`."""
+    base = project / SERVICES
     listing = base / "kustomization.yaml"
     for i in range(count):
         name = f"qdrant-copy{i}"
@@ -99,13 +105,13 @@ def add_copies(project: Path, count: int) -> None:
 
 
 def services(project: Path) -> int:
-    return sum(1 for p in (project / "kubernetes/apps/base/ai").iterdir() if p.is_dir())
+    return sum(1 for p in (project / SERVICES).iterdir() if p.is_dir())
 
 
 def report(label: str, project: Path) -> None:
     total, summary = time_make_validate(project)
     stages = time_stages(project)
-    documents = len(Context(Repo(project), DEFAULT_KUBERNETES_VERSION, project / "age.agekey").applied())
+    documents = len(context(project).applied())
     print(f"{label:28} {services(project):>8} {documents:>9} {total:>13.2f}   " + " ".join(f"{stages[s]:>7.2f}" for s in STAGES))
     if not summary.startswith("validate: OK"):
         print(f"  note: {summary}")

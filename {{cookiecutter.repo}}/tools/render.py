@@ -30,6 +30,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from concurrent.futures import ThreadPoolExecutor
+
 import yaml
 
 from tools import answers as rules
@@ -173,6 +175,12 @@ class Cluster:
         """What `make build` prints for one layer, and what `make render` slices into files."""
         return apply_catalog(layer, build(self.workspace / "kubernetes" / layer / clusters.OVERLAY, f"{self.name}/{layer}"), self.catalog)
 
+    def outputs(self) -> dict[str, str]:
+        """Every layer's output, in layer order. The layers build side by side: each is kustomize and kfn
+        processes over its own overlay, nothing shared; a failure is the first failing layer's, as in turn."""
+        with ThreadPoolExecutor(max_workers=min(len(self.layers), os.cpu_count() or 1) or 1) as pool:
+            return dict(zip(self.layers, pool.map(self.output, self.layers)))
+
 
 def prepare(name: str, workspace: Path, catalog: Catalog, make_secrets: bool) -> Cluster:
     """Render cluster `name`'s templates into `workspace`; with `make_secrets`, encrypt the Secrets it lacks."""
@@ -194,7 +202,7 @@ def prepare(name: str, workspace: Path, catalog: Catalog, make_secrets: bool) ->
 def render_one(cluster: Cluster) -> None:
     sources = encrypted_sources(cluster.secrets)
     # Build every layer before writing any, so a failure leaves rendered/ as it was.
-    rendered = {layer: split(layer, cluster.output(layer), sources) for layer in cluster.layers}
+    rendered = {layer: split(layer, output, sources) for layer, output in cluster.outputs().items()}
     target = RENDERED / cluster.name
     for layer, files in rendered.items():
         write_layer(target / layer, files)
@@ -240,9 +248,9 @@ def show(names: list[str]) -> None:
     for name in chosen(names):
         with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as tmp:
             cluster = prepare(name, Path(tmp), catalog, make_secrets=False)
-            for layer in cluster.layers:
+            for layer, output in cluster.outputs().items():
                 print(f"# cluster {name}, layer {layer}")
-                print(cluster.output(layer), end="", flush=True)
+                print(output, end="", flush=True)
 
 
 def main(argv: list[str]) -> int:
