@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 # The validator is the generated repo's own tooling; the template's copy is plain Python (never rendered).
 sys.path.insert(0, str(TEMPLATE / "{{cookiecutter.repo}}"))
@@ -39,6 +41,17 @@ metadata: {{name: {name}, namespace: ai}}
 spec:
   selector: {{app.kubernetes.io/name: {name}}}
   ports: [{{name: http, port: 6333, targetPort: http}}]
+"""
+
+
+NETWORK_POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: {name}, namespace: ai}}
+spec:
+  podSelector: {{matchLabels: {{app.kubernetes.io/name: {name}}}}}
+  policyTypes: [Ingress]
+  ingress: [{{from: [{{podSelector: {{}}}}]}}]
 """
 
 
@@ -90,14 +103,19 @@ def add_copies(project: Path, count: int) -> None:
     """``count`` more services in the apps layer's templates (Qdrant renamed), then `make render`."""
     base = project / SERVICES
     listing = base / "kustomization.yaml"
+    image = yaml.safe_load((project / "catalog" / "services.yaml").read_text())["services"]["qdrant"]["images"]["nvidia"]["image"]
     for i in range(count):
         name = f"qdrant-copy{i}"
         target = base / name
         target.mkdir()
-        text = (base / "qdrant" / "deployment.yaml").read_text()
-        (target / "deployment.yaml").write_text(text.replace("name: qdrant\n", f"name: {name}\n").replace("app.kubernetes.io/name: qdrant", f"app.kubernetes.io/name: {name}"))
+        # The copy keeps Qdrant's catalog facts (markers, resources, claims) but is no catalogued
+        # service itself, so it carries its image and its own NetworkPolicy.
+        text = (base / "qdrant" / "deployment.yaml").read_text().replace("name: qdrant\n", f"name: {name}\n")
+        text = text.replace("# image: set by `make render` from catalog/services.yaml", f"image: {image}")
+        (target / "deployment.yaml").write_text(text)
         (target / "service.yaml").write_text(SERVICE.format(name=name))
-        (target / "kustomization.yaml").write_text("resources: [deployment.yaml, service.yaml]\n")
+        (target / "networkpolicy.yaml").write_text(NETWORK_POLICY.format(name=name))
+        (target / "kustomization.yaml").write_text("resources: [deployment.yaml, service.yaml, networkpolicy.yaml]\n")
         listing.write_text(listing.read_text() + f"  - {name}\n")
     result = subprocess.run(["make", "--no-print-directory", "render", f"VENV={sys.prefix}"], cwd=project, capture_output=True, text=True, env=tool_env())
     if result.returncode:

@@ -385,6 +385,7 @@ def test_workload_without_probes(repo):
         ("Example/Tool:1.0", "is not a valid image reference"),  # upper case
         ("example/tool:latest", "is tagged latest and no digest"),
         ("example/tool", "has no tag and no digest"),
+        ("''", "missing, so its Pods are refused"),
     ],
 )
 def test_image_reference_that_cannot_pull_or_moves(repo, image, says):

@@ -35,6 +35,10 @@ FIX_MOVING = "pin a versioned tag, or add the digest the tag points at today (im
 
 def reference_problem(image: object) -> tuple[str, str] | None:
     """(what, fix) when the reference cannot be pulled, or would not pull the same image tomorrow."""
+    if image is None or image == "":
+        # core/v1 Container.image: optional in a workload's template only so that a controller can set it;
+        # the Pods made from it are refused without one.
+        return "missing, so its Pods are refused (every container of a Pod needs an image)", "set the image in the manifest"
     text = image if isinstance(image, str) else ""
     match = REFERENCE.fullmatch(text)
     if match is None or len(match.group("name")) > NAME_MAX:
