@@ -65,10 +65,13 @@ def main() -> int:
             ("bake from scratch (.venv, warm pip cache)", timed(lambda: bake(template, work / "b"), REPEATS["scratch"]), REPEATS["scratch"]),
         ]
         repo = bake(template, work / "c", VENV=str(sys.prefix))
-        deployment = template / "{{cookiecutter.repo}}" / "kubernetes" / "apps" / "base" / "ai" / "ollama" / "deployment.yaml"
-        deployment.write_text(deployment.read_text().replace("value: 30m", "value: 45m"))
+        deployment = template / "{{cookiecutter.repo}}" / "templates" / "kubernetes" / "apps" / "base" / "ai" / "ollama" / "deployment.yaml"
+        changed = deployment.read_text().replace("  replicas: 1\n", "  replicas: 1\n  revisionHistoryLimit: 5\n", 1)
+        if changed == deployment.read_text():
+            raise SystemExit(f"{deployment}: no `replicas: 1` line to change")
+        deployment.write_text(changed)
         git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-        run([*git, "commit", "-qam", "bench: keep-alive"], template)
+        run([*git, "commit", "-qam", "bench: revisionHistoryLimit"], template)
         pristine = work / "pristine"
         shutil.copytree(repo, pristine, symlinks=True)
 
@@ -76,6 +79,8 @@ def main() -> int:
             shutil.rmtree(repo)
             shutil.copytree(pristine, repo, symlinks=True)
             run([str(BIN / "cruft"), "update", "-y"], repo)
+            if "revisionHistoryLimit: 5" not in repo.joinpath(deployment.relative_to(template / "{{cookiecutter.repo}}")).read_text():
+                raise SystemExit("cruft update did not bring the template's change")
 
         rows.append(("cruft update (one changed manifest)", timed(update, REPEATS["cruft"]), REPEATS["cruft"]))
     print("bake and template update, wall-clock seconds (min / median / max of n runs)")

@@ -123,7 +123,8 @@ def add_copies(project: Path, count: int) -> None:
 
 
 def services(project: Path) -> int:
-    return sum(1 for p in (project / SERVICES).iterdir() if p.is_dir())
+    """The services the repo deploys: its rendered Deployments."""
+    return len(list(project.glob("kubernetes/rendered/*/apps/*/deployment-*.yaml")))
 
 
 def report(label: str, project: Path) -> None:
