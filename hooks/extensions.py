@@ -30,8 +30,10 @@ def project_dir() -> Path:
     project's files from inside it (`generate_files` enters `template_dir`) and the hooks from the root.
     While it asks the questions the working directory is the user's: then this module's own template."""
     here = Path.cwd()
+    # Not any directory with a tools/answers.py: `cruft update` runs in a generated repo, whose own copy is
+    # the release being updated from, without what the new template's files need.
     for candidate in (here, here / PROJECT_TEMPLATE, Path(__file__).resolve().parent.parent / PROJECT_TEMPLATE):
-        if (candidate / "tools" / "answers.py").is_file():
+        if candidate.name == PROJECT_TEMPLATE and (candidate / "tools" / "answers.py").is_file():
             return candidate
     raise FileNotFoundError(f"no tools/answers.py below {here}: the extension is for rendering the ai-gitops template")
 

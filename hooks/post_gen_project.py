@@ -15,8 +15,10 @@ TEMPLATE_ROOT = Path({{ template_root | tojson }})
 sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(TEMPLATE_ROOT / "{{ '{{cookiecutter.repo}}' }}"), str(TEMPLATE_ROOT)]
 
 from bake import Bake, BakeError, remove_contents, remove_template_copy, run  # noqa: E402
+from tools.answers import public_answers  # noqa: E402  (the generated repo's own answers module)
 
-ANSWERS = json.loads(r'''{{ cookiecutter | public_answers | tojson }}''')  # under their own names: questions.py
+CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
+ANSWERS = public_answers(CONTEXT)  # every answer under its own name (hooks/questions.py)
 
 
 def main() -> int:

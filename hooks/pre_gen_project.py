@@ -14,10 +14,11 @@ PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{ '{{cookiecutter.repo}}' }}"
 sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(PROJECT_TEMPLATE), str(TEMPLATE_ROOT)]  # TEMPLATE_ROOT: kfn
 
 from bake import occupied, remove_template_copy  # noqa: E402
-from tools.answers import CATALOG_FILE, load_catalog, problems  # noqa: E402  (the generated repo's own rules)
+from tools.answers import CATALOG_FILE, load_catalog, problems, public_answers  # noqa: E402  (the generated repo's own rules)
 
-ANSWERS = json.loads(r'''{{ cookiecutter | public_answers | tojson }}''')  # under their own names: questions.py
-UNASKED = [key[2:] for key in json.loads(r'''{{ cookiecutter | list | tojson }}''') if key.startswith("__") and key[2:] in ANSWERS.get("_not_asked", ())]
+CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
+ANSWERS = public_answers(CONTEXT)  # every answer under its own name (hooks/questions.py)
+UNASKED = [key[2:] for key in CONTEXT if key.startswith("__") and key[2:] in ANSWERS.get("_not_asked", ())]
 
 
 def replay_hint() -> list[str]:
