@@ -8,6 +8,7 @@ changes a probe route (the last three are `slow`: `make test-all`). The catalog 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -165,3 +166,34 @@ def test_a_service_switched_off_takes_its_secret(tmp_path):
     assert not secret.exists()
     assert not list(repo.path.glob("kubernetes/rendered/**/*qdrant*"))
     assert {p: p.read_bytes() for p in before} == before
+
+
+# The last release before the interactive bake left answers unasked (hooks/questions.py). Its generated repo's
+# tools/answers.py has no `public_answers` filter, and `cruft update` runs in that repo: the template's Jinja
+# extension must take the template's own rules, not the ones a working directory happens to hold.
+PREVIOUS_RELEASE = "2e45d0a810267382975832e5aa3d24d276b58d51"
+
+
+def test_an_update_from_the_release_before_unasked_answers_keeps_every_answer(tmp_path):
+    """A repo baked at the previous release (answers given on the command line, as its README said) takes
+    this template: every answer stays under its own name in .cruft.json and cluster.yaml."""
+    from tooling import ROOT
+
+    archive = subprocess.run(["git", "archive", PREVIOUS_RELEASE], cwd=ROOT, capture_output=True)
+    if archive.returncode:
+        pytest.skip(f"this checkout has no commit {PREVIOUS_RELEASE[:7]} (a shallow clone): {archive.stderr.decode().strip()}")
+    template = tmp_path / "template"
+    template.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(template)], input=archive.stdout, check=True)
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=template, check=True)
+    commit(template, "previous release")
+    repo = Repo(bake(tmp_path / "out", template, gpu_runtime_class="nvidia", whisper_model="small", namespace="llm"))
+    answers = repo.file("clusters/production/cluster.yaml").read_text()
+    before = protected(repo)
+    subprocess.run(["git", "rm", "-rqf", "."], cwd=template, check=True)
+    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns(".git"), dirs_exist_ok=True)
+    commit(template, "this template")
+    updated(repo, template, before)
+    record = json.loads(repo.file(".cruft.json").read_text())["context"]["cookiecutter"]
+    assert (record["gpu_runtime_class"], record["whisper_model"], record["namespace"]) == ("nvidia", "small", "llm")
+    assert repo.file("clusters/production/cluster.yaml").read_text() == answers
