@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bake import remove_template_copy  # this hook runs from the template copy's hooks/ directory
-from questions import announce_fewer
+from questions import ask_fewer
 
 HOW_TO_GET = {
     "make": "make: not found on PATH — install it (Debian/Ubuntu: apt install make; macOS: xcode-select --install)",
@@ -43,7 +43,7 @@ def main() -> int:
         print("Nothing was asked or written; run cookiecutter again once these are installed.", file=sys.stderr)
         remove_template_copy(Path.cwd())
         return 1
-    announce_fewer(Path.cwd())
+    ask_fewer(Path.cwd())
     return 0
 
 

@@ -130,29 +130,26 @@ def read_json(path: str | None) -> Mapping | None:
 
 
 def ask_fewer(template: Path) -> list[str]:
-    """Rename the answers this bake does not ask in the template copy's cookiecutter.json; the renamed keys."""
+    """Rename the answers this bake does not ask in the template copy's cookiecutter.json and say so
+    before the first question (a replay asks none); the renamed keys."""
     arguments = cookiecutter_arguments(parent_argv() or [])
-    command = parse(arguments) if arguments is not None else None
-    if command is None or command.no_input or command.replay:
+    if arguments is None:
         return []
+    command = parse(arguments)
     path = template / "cookiecutter.json"
     questions = json.loads(path.read_text(encoding="utf-8"))
     hidden = to_hide(questions, command, user_default_context(command), read_json(command.replay_file))
     if hidden:
         path.write_text(json.dumps(hide(questions, hidden), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if command.replay_file is None:
+            print(announcement(questions, hidden), flush=True)
     return hidden
 
 
-def announce_fewer(template: Path) -> None:
-    """ask_fewer, and say so before the first question."""
-    hidden = ask_fewer(template)
-    if not hidden:
-        return
-    questions = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
-    asked = len([k for k in questions if not k.startswith("_")])
-    print(
+def announcement(questions: Mapping, hidden: Sequence[str]) -> str:
+    asked = len([k for k in questions if not k.startswith("_") and k not in hidden])
+    return (
         f"ai-gitops asks {asked} questions. These {len(hidden)} keep their defaults unless you name them on the "
         "command line (key=value: then they are asked too), or change them after the bake in "
-        "clusters/<cluster_name>/cluster.yaml and run `make render`:\n  " + ", ".join(hidden) + "\n",
-        flush=True,
+        "clusters/<cluster_name>/cluster.yaml and run `make render`:\n  " + ", ".join(hidden) + "\n"
     )

@@ -155,3 +155,10 @@ def test_choice_lists_read_an_unasked_choice_under_its_own_name():
 def test_public_answers_prefers_the_own_name_and_leaves_private_keys():
     context = {"_not_asked": ["a", "b"], "__a": "x", "a": "given", "__b": ["first", "second"], "__c": "kept", "_t": 1}
     assert rules.public_answers(context) == {"_not_asked": ["a", "b"], "a": "given", "b": "first", "__c": "kept", "_t": 1}
+
+
+def test_the_announcement_counts_what_is_asked_and_names_what_is_not():
+    line = questions.announcement(COOKIECUTTER_JSON, NOT_ASKED)
+    asked_now = len(asked(COOKIECUTTER_JSON)) - len(NOT_ASKED)
+    assert line.startswith(f"ai-gitops asks {asked_now} questions. These {len(NOT_ASKED)} keep their defaults")
+    assert line.splitlines()[1].strip() == ", ".join(NOT_ASKED)
