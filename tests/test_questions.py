@@ -162,3 +162,11 @@ def test_the_announcement_counts_what_is_asked_and_names_what_is_not():
     asked_now = len(asked(COOKIECUTTER_JSON)) - len(NOT_ASKED)
     assert line.startswith(f"ai-gitops asks {asked_now} questions. These {len(NOT_ASKED)} keep their defaults")
     assert line.splitlines()[1].strip() == ", ".join(NOT_ASKED)
+
+
+def test_the_readme_counts_the_questions_as_cookiecutter_json_does():
+    text = " ".join((ROOT / "README.md").read_text().split())
+    every = len(asked(COOKIECUTTER_JSON))
+    assert re.search(r"The interactive bake asks (\d+) questions", text).group(1) == str(every - len(NOT_ASKED))
+    assert re.search(r"The (\d+) answers `cookiecutter.json` lists in `_not_asked`", text).group(1) == str(len(NOT_ASKED))
+    assert re.search(r"see all (\d+) answers", text).group(1) == str(every)
