@@ -82,7 +82,8 @@ def parse(arguments: Sequence[str]) -> Command:
 
 def to_hide(questions: Mapping, command: Command | None, default_context: Mapping, replay: Mapping | None) -> list[str]:
     """The `_not_asked` answers this bake asks nothing about."""
-    listed = [k for k in questions.get(NOT_ASKED) or () if isinstance(k, str) and k in questions]
+    names = questions.get(NOT_ASKED)
+    listed = [k for k in names if isinstance(k, str) and k in questions] if isinstance(names, list) else []
     if command is None or command.no_input or command.replay:
         return []
     if command.replay_file is not None:

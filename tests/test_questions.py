@@ -170,3 +170,11 @@ def test_the_readme_counts_the_questions_as_cookiecutter_json_does():
     assert re.search(r"The interactive bake asks (\d+) questions", text).group(1) == str(every - len(NOT_ASKED))
     assert re.search(r"The (\d+) answers `cookiecutter.json` lists in `_not_asked`", text).group(1) == str(len(NOT_ASKED))
     assert re.search(r"see all (\d+) answers", text).group(1) == str(every)
+
+
+@pytest.mark.parametrize("listed", [5, "namespace", None, {"a": 1}, [1, ["x"], None]])
+def test_a_replay_files_not_asked_list_of_another_type_is_no_list(listed):
+    """A replay file is the user's to edit: whatever `_not_asked` holds there, the answers keep their names."""
+    context = {"_not_asked": listed, "__namespace": "x", "namespace": "ai"}
+    assert rules.public_answers(context) == context
+    assert questions.to_hide(context, INTERACTIVE, {}, None) == []

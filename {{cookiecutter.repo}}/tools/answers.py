@@ -56,7 +56,8 @@ def choice_lists(questions: Mapping) -> dict[str, tuple[str, ...]]:
 
 def not_asked(questions: Mapping) -> set[str]:
     """cookiecutter.json's `_not_asked`: the answers an interactive bake asks nothing about."""
-    return {key for key in questions.get("_not_asked") or () if isinstance(key, str)}
+    listed = questions.get("_not_asked")
+    return {key for key in listed if isinstance(key, str)} if isinstance(listed, list) else set()
 
 
 def answer_name(key: str, hidden: set[str]) -> str | None:
