@@ -153,8 +153,24 @@ def test_choice_lists_read_an_unasked_choice_under_its_own_name():
 
 
 def test_public_answers_prefers_the_own_name_and_leaves_private_keys():
-    context = {"_not_asked": ["a", "b"], "__a": "x", "a": "given", "__b": ["first", "second"], "__c": "kept", "_t": 1}
-    assert rules.public_answers(context) == {"_not_asked": ["a", "b"], "a": "given", "b": "first", "__c": "kept", "_t": 1}
+    context = {"_not_asked": ["a", "whisper_model"], "__a": "x", "a": "given", "__whisper_model": ["small", "tiny"],
+               "__c": "kept", "_t": 1}
+    assert rules.public_answers(context) == {"_not_asked": ["a", "whisper_model"], "a": "given", "whisper_model": "small",
+                                             "__c": "kept", "_t": 1}
+
+
+def test_a_list_where_an_unasked_text_answer_belongs_is_refused_not_shortened():
+    """Only a choice arrives as its list; a list a replay file gives a text answer is the user's mistake."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    context = dict(prompt_for_config(generate_context(context_file=str(ROOT / "cookiecutter.json")), no_input=True))
+    context["__namespace"] = ["llm", "ai"]
+    del context["namespace"]
+    answers = rules.public_answers(context)
+    assert answers["namespace"] == ["llm", "ai"]
+    found = rules.problems(answers, rules.load_catalog(PROJECT / rules.CATALOG_FILE))
+    assert [line for line in found if line.startswith("namespace: ")], found
 
 
 def test_the_announcement_counts_what_is_asked_and_names_what_is_not():

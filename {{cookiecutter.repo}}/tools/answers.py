@@ -71,8 +71,9 @@ def answer_name(key: str, hidden: set[str]) -> str | None:
 
 def public_answers(context: Mapping) -> dict:
     """A bake's answers under their own names, cookiecutter's private keys as they are. An answer an
-    interactive bake did not ask arrives as `__key`; a choice then as its whole list, default first. A
-    bake that has it under its own name too (a replay) counts that one."""
+    interactive bake did not ask arrives as `__key`; a choice then as its whole list, default first (any
+    other list stays one, for the checks to refuse). A bake that has it under its own name too (a replay)
+    counts that one."""
     hidden = not_asked(context)
     result: dict = {}
     for key, value in context.items():
@@ -80,7 +81,7 @@ def public_answers(context: Mapping) -> dict:
         if name != key:
             if name in context:
                 continue
-            value = value[0] if isinstance(value, list) and value else value
+            value = value[0] if name in choices() and isinstance(value, list) and value else value
         result[name] = value
     return result
 
