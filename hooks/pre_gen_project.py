@@ -14,11 +14,11 @@ PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{ '{{cookiecutter.repo}}' }}"
 sys.path[:0] = [str(TEMPLATE_ROOT / "hooks"), str(PROJECT_TEMPLATE), str(TEMPLATE_ROOT)]  # TEMPLATE_ROOT: kfn
 
 from bake import occupied, remove_template_copy  # noqa: E402
-from tools.answers import CATALOG_FILE, load_catalog, problems, public_answers  # noqa: E402  (the generated repo's own rules)
+from tools.answers import CATALOG_FILE, answer_name, load_catalog, not_asked, problems, public_answers  # noqa: E402  (the generated repo's own rules)
 
 CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
 ANSWERS = public_answers(CONTEXT)  # every answer under its own name (hooks/questions.py)
-UNASKED = [key[2:] for key in CONTEXT if key.startswith("__") and key[2:] in ANSWERS.get("_not_asked", ())]
+UNASKED = [key for key in CONTEXT if answer_name(key, not_asked(CONTEXT)) not in (key, None)]  # as cookiecutter holds them
 
 
 def replay_hint() -> list[str]:
@@ -36,7 +36,7 @@ def replay_hint() -> list[str]:
         return []
     output = ANSWERS.get("_output_dir")
     output_option = f" -o {output}" if output else ""
-    unasked = [f"The answers this bake did not ask are there as __<key> ({', '.join('__' + k for k in UNASKED[:2])}, ...)."] if UNASKED else []
+    unasked = [f"The answers this bake did not ask are there as __<key> ({', '.join(UNASKED[:2])}, ...)."] if UNASKED else []
     return [
         f"Your answers are saved in {replay_file}: fix the values named above there, then run",
         f"  cookiecutter --replay-file {replay_file}{output_option} {template}",

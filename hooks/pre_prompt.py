@@ -12,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bake import remove_template_copy  # this hook runs from the template copy's hooks/ directory
-from questions import ask_fewer
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent  # cookiecutter's copy of the template
+sys.path[:0] = [str(TEMPLATE_ROOT / "{{cookiecutter.repo}}"), str(TEMPLATE_ROOT)]  # tools.answers, and kfn
+
+from bake import remove_template_copy  # noqa: E402  (this hook runs from the template copy's hooks/ directory)
+from questions import ask_fewer  # noqa: E402
 
 HOW_TO_GET = {
     "make": "make: not found on PATH — install it (Debian/Ubuntu: apt install make; macOS: xcode-select --install)",

@@ -15,7 +15,8 @@ names itself, and nothing is renamed unless the parent process is cookiecutter's
 without `--no-input`. Every other caller (cruft, pytest-cookies, a Python program, `--no-input`) sees
 cookiecutter.json as written, with every key under its own name.
 
-Standard library only: this runs in cookiecutter's interpreter.
+It runs in cookiecutter's interpreter: the standard library, and the template's tools/answers.py for
+the names (`_not_asked`, the `__` prefix) both sides of the renaming read.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NOT_ASKED = "_not_asked"  # cookiecutter.json's list of the answers an interactive bake does not ask
-HIDDEN_PREFIX = "__"  # cookiecutter renders these keys' defaults and asks nothing (prompt_for_config)
+from tools.answers import UNASKED_PREFIX, not_asked  # the template's {{cookiecutter.repo}}/tools (pre_prompt.py)
+
 PROGRAM_NAMES = ("cookiecutter", "cookiecutter.exe")
 # cookiecutter's options that take a value (cli.py, 2.7.1): their value is not a `key=value` argument.
 OPTIONS_WITH_VALUE = ("-c", "--checkout", "--directory", "-o", "--output-dir", "--config-file", "--replay-file",
@@ -82,20 +83,19 @@ def parse(arguments: Sequence[str]) -> Command:
 
 def to_hide(questions: Mapping, command: Command | None, default_context: Mapping, replay: Mapping | None) -> list[str]:
     """The `_not_asked` answers this bake asks nothing about."""
-    names = questions.get(NOT_ASKED)
-    listed = [k for k in names if isinstance(k, str) and k in questions] if isinstance(names, list) else []
+    listed = [k for k in not_asked(questions) if k in questions]
     if command is None or command.no_input or command.replay:
         return []
     if command.replay_file is not None:
         # A replay answers every key it holds; a key it lacks is asked (main.cookiecutter). One from an
         # interactive bake holds the unasked answers as `__key`: those stay unasked.
-        return [k for k in listed if HIDDEN_PREFIX + k in (replay or {})]
+        return [k for k in listed if UNASKED_PREFIX + k in (replay or {})]
     return [k for k in listed if k not in command.named and k not in default_context]
 
 
 def hide(questions: Mapping, keys: Sequence[str]) -> dict:
     """cookiecutter.json with each of `keys` renamed `__key`, in its place (a later default may use it)."""
-    return {HIDDEN_PREFIX + k if k in keys else k: v for k, v in questions.items()}
+    return {UNASKED_PREFIX + k if k in keys else k: v for k, v in questions.items()}
 
 
 def parent_argv() -> list[str] | None:

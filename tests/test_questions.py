@@ -23,7 +23,7 @@ import questions  # noqa: E402  (hooks/questions.py)
 from tools import answers as rules  # noqa: E402
 
 COOKIECUTTER_JSON = json.loads((ROOT / "cookiecutter.json").read_text())
-NOT_ASKED = COOKIECUTTER_JSON[questions.NOT_ASKED]
+NOT_ASKED = COOKIECUTTER_JSON[rules.NOT_ASKED]
 INTERACTIVE = questions.Command()
 
 
@@ -119,7 +119,7 @@ def test_the_user_config_default_context_is_read_as_cookiecutter_reads_it(tmp_pa
 
 def test_parent_argv_reads_the_parent_process_command_line():
     """What a hook reads is its parent's argv: here this test process's, as the kernel records it."""
-    child = subprocess.run([sys.executable, "-c", f"import sys, json; sys.path.insert(0, {str(ROOT / 'hooks')!r}); "
+    child = subprocess.run([sys.executable, "-c", f"import sys, json; sys.path[:0] = {[str(ROOT / 'hooks'), str(ROOT), str(PROJECT)]!r}; "
                             "import questions; print(json.dumps(questions.parent_argv()))"], capture_output=True, text=True, check=True)
     assert json.loads(child.stdout) == Path("/proc/self/cmdline").read_bytes().decode().rstrip("\0").split("\0")
 

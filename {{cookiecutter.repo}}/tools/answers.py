@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,18 +54,23 @@ def choice_lists(questions: Mapping) -> dict[str, tuple[str, ...]]:
     return {name: tuple(v) for name, v in named if name and isinstance(v, list)}
 
 
-def not_asked(questions: Mapping) -> set[str]:
-    """cookiecutter.json's `_not_asked`: the answers an interactive bake asks nothing about."""
-    listed = questions.get("_not_asked")
-    return {key for key in listed if isinstance(key, str)} if isinstance(listed, list) else set()
+NOT_ASKED = "_not_asked"  # cookiecutter.json's list of the answers an interactive bake asks nothing about
+# The name an unasked answer has in an interactive bake: the template's hooks/questions.py renames it so, and
+# cookiecutter renders a `__` key's default without asking (prompt.prompt_for_config).
+UNASKED_PREFIX = "__"
 
 
-def answer_name(key: str, hidden: set[str]) -> str | None:
-    """The answer a cookiecutter key holds: its own name; for a `__key` of an interactive bake (the
-    template's hooks/questions.py renames the `_not_asked` answers so, and cookiecutter renders a `__`
-    key's default without asking) `key`; None for cookiecutter's private keys."""
-    if key.startswith("__") and key[2:] in hidden:
-        return key[2:]
+def not_asked(questions: Mapping) -> tuple[str, ...]:
+    """cookiecutter.json's `_not_asked`, in its order (anything but a list of names: none)."""
+    listed = questions.get(NOT_ASKED)
+    return tuple(key for key in listed if isinstance(key, str)) if isinstance(listed, list) else ()
+
+
+def answer_name(key: str, hidden: Collection[str]) -> str | None:
+    """The answer a cookiecutter key holds: its own name; `name` for the `__name` of an unasked answer;
+    None for cookiecutter's private keys."""
+    if key.startswith(UNASKED_PREFIX) and key[len(UNASKED_PREFIX):] in hidden:
+        return key[len(UNASKED_PREFIX):]
     return None if key.startswith("_") else key
 
 
