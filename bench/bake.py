@@ -66,8 +66,9 @@ def main() -> int:
         ]
         repo = bake(template, work / "c", VENV=str(sys.prefix))
         deployment = template / "{{cookiecutter.repo}}" / "templates" / "kubernetes" / "apps" / "base" / "ai" / "ollama" / "deployment.yaml"
-        changed = deployment.read_text().replace("  replicas: 1\n", "  replicas: 1\n  revisionHistoryLimit: 5\n", 1)
-        if changed == deployment.read_text():
+        original = deployment.read_text()
+        changed = original.replace("  replicas: 1\n", "  replicas: 1\n  revisionHistoryLimit: 5\n", 1)
+        if changed == original:
             raise SystemExit(f"{deployment}: no `replicas: 1` line to change")
         deployment.write_text(changed)
         git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]

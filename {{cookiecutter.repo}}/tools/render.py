@@ -27,10 +27,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
